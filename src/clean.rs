@@ -1,0 +1,341 @@
+//! Stage 2 — clean: keeps the article text of a news page and drops the
+//! rest (weather widgets, navigation, bylines, photo credits, copyright
+//! lines, "most read" lists and teasers of other articles).
+//!
+//! A page may hold several articles: a byline (`/홍길동 기자 a@b.kr`) ends
+//! one, and the next headline starts another. A list marker such as
+//! `더보기` or `가장 많이 본 뉴스` after article text ends the page's
+//! articles: what follows is other articles' teasers. A block with no
+//! sentence of running text (an advert, a menu) is no article.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// One article of a page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Article {
+    /// The headline.
+    pub title: Option<String>,
+    /// Publication date as `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// Headlines, sub-headlines, body paragraphs and captions, in order.
+    pub paragraphs: Vec<String>,
+}
+
+/// The article text of a page.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CleanDocument {
+    /// The articles, in page order.
+    pub articles: Vec<Article>,
+}
+
+impl CleanDocument {
+    /// The first article's title, standing for the page's.
+    pub fn title(&self) -> Option<&str> {
+        self.articles.iter().find_map(|a| a.title.as_deref())
+    }
+
+    /// The first date found.
+    pub fn date(&self) -> Option<&str> {
+        self.articles.iter().find_map(|a| a.date.as_deref())
+    }
+}
+
+struct Patterns {
+    byline: Regex,
+    trailing_byline: Regex,
+    email_only: Regex,
+    dateline_prefix: Regex,
+    outlet_prefix: Regex,
+    photo_credit: Regex,
+    date: Regex,
+    related: Regex,
+    image_markup: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| Patterns {
+        // "/박진표 기자 lucky@kwangju.co.kr", "홍길동 기자", "[홍길동 기자]"
+        byline: Regex::new(r"^[/\[(]?\s*[가-힣]{2,4}\s*(?:선임|수석|전문|객원)?\s*기자\s*[\])]?\s*(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+)?\s*$")
+            .expect("valid regex"),
+        trailing_byline: Regex::new(r"\s*/\s*[가-힣]{2,4}\s*(?:선임|수석)?\s*기자\s*(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+)?\s*$")
+            .expect("valid regex"),
+        email_only: Regex::new(r"^(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+\s*)+(?:\d{4}[-.]\d{2}[-.]\d{2}\s*[\d:]*)?$").expect("valid regex"),
+        // "[광양=뉴스핌] 오정근 기자 = ", "[뉴스21 통신=홍판곤기자 ]"
+        dateline_prefix: Regex::new(r"^\[[^\]]{1,30}=[^\]]{0,30}\]\s*(?:[가-힣]{2,4}\s*(?:선임|수석)?\s*기자\s*=\s*)?")
+            .expect("valid regex"),
+        // "(포탈뉴스통신) ", "(서울=연합뉴스) "
+        outlet_prefix: Regex::new(r"^\((?:[^()]{0,12}=)?[^()]{0,12}(?:뉴스|통신|일보|신문|방송|데일리|타임즈|저널)[^()]{0,6}\)\s*")
+            .expect("valid regex"),
+        photo_credit: Regex::new(r"\[사진\s*=?[^\]]*\]|\(사진\s*=[^)]*\)|^▲\s*사진\s*=|^사진\s*=|제공\s*$").expect("valid regex"),
+        date: Regex::new(r"(\d{4})\s*[.\-/년]\s*(\d{1,2})\s*[.\-/월]\s*(\d{1,2})").expect("valid regex"),
+        related: Regex::new(r"^[〈<\[【(]\s*관련\s*기사[^〉>\]】)]*[〉>\]】)]$").expect("valid regex"),
+        image_markup: Regex::new(r"!\[[^\]]*\]\([^)]*\)|\|\s*$").expect("valid regex"),
+    })
+}
+
+/// Lines that, once article text has started, end the page's articles.
+const TERMINATORS: &[&str] = &[
+    "더보기",
+    "가장많이본",
+    "많이본뉴스",
+    "많이본기사",
+    "인기기사",
+    "인기뉴스",
+    "베스트기사",
+    "포토이슈",
+    "이전기사",
+    "다음기사",
+    "목록바로가기",
+    "top으로",
+    "주요뉴스",
+    "최신뉴스",
+    "추천기사",
+    "핫이슈",
+    "오늘의뉴스",
+    "관련뉴스",
+    "댓글",
+];
+
+/// Lines that are never article text.
+const CLUTTER_MARKERS: &[&str] = &[
+    "기상청제공",
+    "뉴스출처",
+    "저작권자",
+    "무단전재",
+    "재배포금지",
+    "copyright",
+    "ⓒ",
+    "©",
+    "기사메일전송",
+    "기사수정",
+    "기사입력",
+    "최종수정",
+    "입력20",
+    "수정20",
+    "등록20",
+    "글자크기",
+    "인쇄",
+    "바로가기",
+    "구독",
+    "공유하기",
+    "카카오톡",
+    "페이스북",
+    "트위터",
+];
+
+fn squash(line: &str) -> String {
+    line.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '[' | ']' | '•' | '·' | ':' | '|'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether a line reads as running text (a sentence), not a headline or a menu.
+pub fn is_sentence_line(line: &str) -> bool {
+    let t = line.trim_end_matches(|c: char| matches!(c, '"' | '”' | '’' | '\'' | ')' | ' '));
+    t.ends_with("다.") || t.ends_with('다') || t.ends_with("요.") || (t.ends_with('.') && t.chars().count() > 40)
+}
+
+fn normalise_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut last_space = true;
+    for c in line.chars() {
+        let c = match c {
+            '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' => ' ',
+            '․' | '・' | '‧' | '∙' => '·',
+            c => c,
+        };
+        if c == ' ' {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+        } else if !c.is_control() {
+            out.push(c);
+            last_space = false;
+        }
+    }
+    out.trim().to_string()
+}
+
+fn find_date(line: &str) -> Option<String> {
+    let caps = patterns().date.captures(line)?;
+    let year: u32 = caps[1].parse().ok()?;
+    let month: u32 = caps[2].parse().ok()?;
+    let day: u32 = caps[3].parse().ok()?;
+    ((1990..=2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day))
+        .then(|| format!("{year:04}-{month:02}-{day:02}"))
+}
+
+#[derive(Default)]
+struct Block {
+    head: Vec<String>,
+    body: Vec<String>,
+    date: Option<String>,
+}
+
+impl Block {
+    fn into_article(self) -> Option<Article> {
+        if self.body.is_empty() {
+            return None;
+        }
+        // The headline: the first line of the head that reads like one
+        // (menus and section names are shorter); lines before it are menus.
+        let start = self
+            .head
+            .iter()
+            .position(|l| l.chars().count() >= 12 && l.split(' ').count() >= 3)
+            .unwrap_or(self.head.len());
+        let head: Vec<String> = self.head[start..].to_vec();
+        let title = head.first().cloned();
+        let mut paragraphs = head;
+        paragraphs.extend(self.body);
+        Some(Article {
+            title,
+            date: self.date,
+            paragraphs,
+        })
+    }
+}
+
+/// Keeps the article text of a page.
+pub fn clean(text: &str) -> CleanDocument {
+    let p = patterns();
+    let mut articles = Vec::new();
+    let mut block = Block::default();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut page_date: Option<String> = None;
+    let mut body_started = false;
+
+    for raw in text.lines() {
+        let mut line = normalise_line(raw);
+        if line.is_empty() {
+            continue;
+        }
+        let squashed = squash(&line);
+        if squashed.is_empty() || squashed.chars().all(|c| !c.is_alphanumeric()) {
+            continue;
+        }
+        // Dates in header lines ("등록 2019-05-08", "기사입력 : 2023년02월17일").
+        if !is_sentence_line(&line) && line.chars().count() < 60 {
+            if let Some(date) = find_date(&line) {
+                if block.date.is_none() && block.body.is_empty() {
+                    block.date = Some(date.clone());
+                }
+                page_date.get_or_insert(date);
+                continue;
+            }
+        }
+        if body_started && TERMINATORS.iter().any(|t| squashed.starts_with(t) || squashed.ends_with(t)) && !is_sentence_line(&line) {
+            break;
+        }
+        let clutter = CLUTTER_MARKERS.iter().any(|m| squashed.contains(m));
+        if line.contains('℃') || line.contains("°C") || clutter && !is_sentence_line(&line) && line.chars().count() < 80 {
+            continue;
+        }
+        if p.related.is_match(&line) || p.photo_credit.is_match(&line) && !is_sentence_line(&line) {
+            continue;
+        }
+        if p.byline.is_match(&line) || p.email_only.is_match(&line) {
+            if let Some(article) = std::mem::take(&mut block).into_article() {
+                articles.push(article);
+            }
+            continue;
+        }
+        line = p.image_markup.replace_all(&line, "").trim().to_string();
+        line = p.dateline_prefix.replace(&line, "").to_string();
+        line = p.outlet_prefix.replace(&line, "").to_string();
+        line = line.trim_start_matches(['•', '○', '◆', '◇', '■', '□', '●', '-', ' ']).trim().to_string();
+        // A caption or paragraph that ends with its byline closes the article.
+        let mut closes = false;
+        if let Some(m) = p.trailing_byline.find(&line) {
+            line.truncate(m.start());
+            closes = true;
+        }
+        if line.is_empty() || !seen.insert(line.clone()) {
+            if closes {
+                if let Some(article) = std::mem::take(&mut block).into_article() {
+                    articles.push(article);
+                }
+            }
+            continue;
+        }
+        if is_sentence_line(&line) {
+            body_started = true;
+            block.body.push(line);
+        } else if block.body.is_empty() {
+            block.head.push(line);
+        } else if line.chars().count() < 8 && !line.contains(' ') {
+            // A stray menu word inside the body ("0", "인쇄").
+        } else {
+            // A line of the body that does not end a sentence: a paragraph
+            // broken across lines, or a sub-heading.
+            block.body.push(line);
+        }
+        if closes {
+            if let Some(article) = std::mem::take(&mut block).into_article() {
+                articles.push(article);
+            }
+        }
+    }
+    if let Some(article) = block.into_article() {
+        articles.push(article);
+    }
+    for article in &mut articles {
+        if article.date.is_none() {
+            article.date = page_date.clone();
+        }
+    }
+    CleanDocument { articles }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drops_weather_bylines_and_teasers() {
+        let page = "2026.02.11 (수)\n  • 흐림광주 2.7℃\n기상청 제공\n사회\n\
+                    광주시, 인공지능 산업 육성 본격화\n\
+                    광주시는 인공지능 산업을 육성한다고 밝혔다.\n\
+                    /홍길동 기자 hong@example.com\n\
+                    더보기\n\
+                    다른 기사, 부산시는 조선 산업을 육성한다고 밝혔다.";
+        let doc = clean(page);
+        assert_eq!(doc.articles.len(), 1);
+        let a = &doc.articles[0];
+        assert_eq!(a.title.as_deref(), Some("광주시, 인공지능 산업 육성 본격화"));
+        assert_eq!(a.date.as_deref(), Some("2026-02-11"));
+        assert_eq!(a.paragraphs.len(), 2);
+        assert!(!a.paragraphs.iter().any(|p| p.contains("부산시") || p.contains('℃') || p.contains("기자")));
+    }
+
+    #[test]
+    fn splits_pages_with_several_articles_and_drops_adverts() {
+        let page = "첫째 기사의 제목이 여기 있다 하나\n광주시는 첫째 일을 했다.\n/갑돌이 기자 a@b.kr\n\
+                    둘째 기사의 제목이 여기 있다 둘\n전남도는 둘째 일을 했다.\n/을순이 기자 c@d.kr\n\
+                    http://festival.example\n·주최 | 남원시 ·후원 | 전라북도";
+        let doc = clean(page);
+        assert_eq!(doc.articles.len(), 2);
+        assert_eq!(doc.articles[1].title.as_deref(), Some("둘째 기사의 제목이 여기 있다 둘"));
+        assert!(!doc.articles.iter().flat_map(|a| &a.paragraphs).any(|p| p.contains("남원시")));
+    }
+
+    #[test]
+    fn repeated_paragraphs_are_kept_once() {
+        let doc = clean("제목이 있는 기사 하나 둘\n같은 문장이 있다.\n같은 문장이 있다.\n");
+        assert_eq!(doc.articles[0].paragraphs.len(), 2);
+    }
+
+    #[test]
+    fn strips_datelines_and_outlet_prefixes() {
+        let doc = clean("[광양=뉴스핌] 오정근 기자 = 광양시는 계획을 확정했다.\n(포탈뉴스통신) 광주시가 TF를 가동한다.");
+        let paras = &doc.articles[0].paragraphs;
+        assert_eq!(paras[0], "광양시는 계획을 확정했다.");
+        assert_eq!(paras[1], "광주시가 TF를 가동한다.");
+    }
+}

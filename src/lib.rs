@@ -1,0 +1,24 @@
+//! newsgraph: a knowledge-graph builder for Korean news about regional
+//! industrial policy.
+//!
+//! The pipeline runs one way — [`read`] → [`clean`] → [`segment`] →
+//! [`recognise`] → [`relate`] → [`resolve`] → [`store`] → [`query`] /
+//! [`export`] — and [`pipeline`] strings the stages together.
+//! Linguistic knowledge lives in `ontology/` and is loaded by [`ontology`].
+
+pub mod clean;
+pub mod error;
+pub mod eval;
+pub mod export;
+pub mod model;
+pub mod ontology;
+pub mod pipeline;
+pub mod query;
+pub mod read;
+pub mod recognise;
+pub mod relate;
+pub mod resolve;
+pub mod segment;
+pub mod store;
+
+pub use error::{Error, Result};

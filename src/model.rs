@@ -1,0 +1,324 @@
+//! The typed values that flow between pipeline stages.
+//!
+//! Every stage takes and returns these types only, so that data flows one
+//! way: read → clean → segment → recognise → relate → resolve → store.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+/// Namespace of the newsgraph ontology (classes and properties).
+pub const ONTOLOGY_NS: &str = "https://w3id.org/newsgraph/ontology#";
+/// Namespace of entity IRIs: `{RESOURCE_NS}{Type}/{canonical name}`.
+pub const RESOURCE_NS: &str = "https://w3id.org/newsgraph/id/";
+/// Namespace of document IRIs (also the names of the per-document graphs).
+pub const DOCUMENT_NS: &str = "https://w3id.org/newsgraph/doc/";
+
+/// The kind of thing an entity is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntityType {
+    /// A named human being.
+    Person,
+    /// Governments, agencies, companies, universities, parties, committees …
+    Organization,
+    /// An industry or technology sector.
+    Sector,
+    /// A geographic place used as a place, not as an actor.
+    Place,
+}
+
+impl EntityType {
+    /// All entity types, scored ones first.
+    pub const ALL: [EntityType; 4] = [
+        EntityType::Person,
+        EntityType::Organization,
+        EntityType::Sector,
+        EntityType::Place,
+    ];
+
+    /// The local name of the ontology class (`Person`, `Organization`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Person => "Person",
+            EntityType::Organization => "Organization",
+            EntityType::Sector => "Sector",
+            EntityType::Place => "Place",
+        }
+    }
+
+    /// The ontology class IRI.
+    pub fn class_iri(self) -> String {
+        format!("{ONTOLOGY_NS}{}", self.as_str())
+    }
+
+    /// Whether SCHEMA.md scores this type.
+    pub fn is_scored(self) -> bool {
+        !matches!(self, EntityType::Place)
+    }
+}
+
+impl fmt::Display for EntityType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EntityType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EntityType::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown entity type `{s}`"))
+    }
+}
+
+/// The seven scored relations of SCHEMA.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Relation {
+    /// Organization ↔ Organization: both signed an MOU (symmetric).
+    SignedMouWith,
+    /// Person → Organization: chairs a committee, task force, council, board.
+    Chairs,
+    /// Organization → Sector: fosters, prioritises or targets the sector.
+    TargetsSector,
+    /// Person → Organization: heads a standing organisation.
+    HeadOf,
+    /// Person → Organization: holds a non-head post there.
+    AffiliatedWith,
+    /// Organization → Organization: member or participant of a body.
+    MemberOf,
+    /// Organization → Organization: unit, branch or body of the second.
+    PartOf,
+}
+
+impl Relation {
+    /// All relations in SCHEMA.md order.
+    pub const ALL: [Relation; 7] = [
+        Relation::SignedMouWith,
+        Relation::Chairs,
+        Relation::TargetsSector,
+        Relation::HeadOf,
+        Relation::AffiliatedWith,
+        Relation::MemberOf,
+        Relation::PartOf,
+    ];
+
+    /// The ontology property's local name (`signedMouWith`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::SignedMouWith => "signedMouWith",
+            Relation::Chairs => "chairs",
+            Relation::TargetsSector => "targetsSector",
+            Relation::HeadOf => "headOf",
+            Relation::AffiliatedWith => "affiliatedWith",
+            Relation::MemberOf => "memberOf",
+            Relation::PartOf => "partOf",
+        }
+    }
+
+    /// The Korean label used in exports.
+    pub fn korean_label(self) -> &'static str {
+        match self {
+            Relation::SignedMouWith => "업무협약 체결",
+            Relation::Chairs => "위원장",
+            Relation::TargetsSector => "육성 산업",
+            Relation::HeadOf => "기관장",
+            Relation::AffiliatedWith => "소속",
+            Relation::MemberOf => "참여",
+            Relation::PartOf => "산하",
+        }
+    }
+
+    /// The ontology property IRI.
+    pub fn property_iri(self) -> String {
+        format!("{ONTOLOGY_NS}{}", self.as_str())
+    }
+
+    /// Whether the relation holds in both directions.
+    pub fn is_symmetric(self) -> bool {
+        matches!(self, Relation::SignedMouWith)
+    }
+
+    /// The entity types at the two ends.
+    pub fn signature(self) -> (EntityType, EntityType) {
+        use EntityType::*;
+        match self {
+            Relation::SignedMouWith | Relation::MemberOf | Relation::PartOf => {
+                (Organization, Organization)
+            }
+            Relation::TargetsSector => (Organization, Sector),
+            Relation::Chairs | Relation::HeadOf | Relation::AffiliatedWith => {
+                (Person, Organization)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Relation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Relation::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown relation `{s}`"))
+    }
+}
+
+/// What is known about a source document.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DocumentMeta {
+    /// Path relative to the input that was given (SCHEMA.md), or the JSONL id.
+    pub id: String,
+    /// Where the document was read from.
+    pub source: String,
+    /// Headline, when the text gives one.
+    pub title: Option<String>,
+    /// Publication date as `YYYY-MM-DD`, when the text gives one.
+    pub date: Option<String>,
+}
+
+impl DocumentMeta {
+    /// The document's IRI, which is also the name of its graph.
+    pub fn iri(&self) -> String {
+        document_iri(&self.id)
+    }
+}
+
+/// The IRI of a document id.
+pub fn document_iri(id: &str) -> String {
+    format!("{DOCUMENT_NS}{}", iri_escape(id))
+}
+
+/// The deterministic IRI of an entity from its type and canonical name.
+pub fn entity_iri(kind: EntityType, canonical: &str) -> String {
+    format!("{RESOURCE_NS}{}/{}", kind.as_str(), iri_escape(canonical))
+}
+
+/// Escapes a name for use in an IRI path segment. Hangul and other
+/// non-ASCII letters stay readable (IRIs allow them); spaces become `_`;
+/// ASCII characters outside the unreserved set are percent-encoded.
+pub fn iri_escape(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.trim().chars() {
+        match c {
+            ' ' => out.push('_'),
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' => out.push(c),
+            c if c.is_ascii() || c.is_whitespace() || c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            // U+FFF0..U+FFFF and private use are not allowed in IRIs.
+            c if ('\u{E000}'..='\u{F8FF}').contains(&c) || ('\u{FFF0}'..='\u{FFFF}').contains(&c) => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A sentence of a document, with its place in the cleaned text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentence {
+    /// Index of the sentence in its document (0-based).
+    pub index: usize,
+    /// Index of the article on the page the sentence belongs to.
+    pub article: usize,
+    /// The sentence text.
+    pub text: String,
+    /// Character offset (Unicode scalar values) of the sentence's start in
+    /// the document's cleaned text.
+    pub start: usize,
+    /// Character offset one past the sentence's end.
+    pub end: usize,
+}
+
+/// Why a fact is believed: where it was stated and which rule found it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    /// Index of the sentence in the document.
+    pub sentence: usize,
+    /// The sentence text.
+    pub text: String,
+    /// Character offsets of the sentence in the cleaned document text.
+    pub start: usize,
+    /// One past the end.
+    pub end: usize,
+    /// The name of the rule that fired.
+    pub rule: String,
+    /// The rule's confidence in `0.0..=1.0`.
+    pub confidence: f32,
+}
+
+/// An entity as one document sees it, after resolution to global identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    /// Deterministic IRI (see [`entity_iri`]).
+    pub iri: String,
+    /// Its type.
+    pub kind: EntityType,
+    /// The fullest name known.
+    pub label: String,
+    /// Every other surface form seen for it (in this document).
+    pub aliases: BTreeSet<String>,
+}
+
+/// A relation between two entities, with its evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// IRI of the subject entity.
+    pub subject: String,
+    /// The relation.
+    pub relation: Relation,
+    /// IRI of the object entity.
+    pub object: String,
+    /// Where and why.
+    pub evidence: Evidence,
+}
+
+/// Everything extracted from one document, resolved to global IRIs:
+/// the unit the store writes (one named graph per document).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DocumentGraph {
+    /// The document.
+    pub meta: DocumentMeta,
+    /// The entities the document mentions.
+    pub entities: Vec<Entity>,
+    /// The facts the document states.
+    pub facts: Vec<Fact>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iris_are_deterministic_and_readable() {
+        assert_eq!(
+            entity_iri(EntityType::Organization, "광주산업 르네상스 TF"),
+            "https://w3id.org/newsgraph/id/Organization/광주산업_르네상스_TF"
+        );
+        assert_eq!(iri_escape("a<b>\"c"), "a%3Cb%3E%22c");
+        assert_eq!(document_iri("dir/x.txt"), "https://w3id.org/newsgraph/doc/dir%2Fx.txt");
+    }
+
+    #[test]
+    fn relation_names_round_trip() {
+        for r in Relation::ALL {
+            assert_eq!(r.as_str().parse::<Relation>(), Ok(r));
+        }
+        assert!("nonsense".parse::<Relation>().is_err());
+    }
+}

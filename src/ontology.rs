@@ -1,0 +1,606 @@
+//! Loads the model and the linguistic knowledge the extractor reads:
+//! the sector vocabulary (SKOS, `sectors.ttl`) and the lexicons in
+//! `ontology/lexicon/`. The files shipped in the repository are compiled in
+//! as the built-in default; `Ontology::load(Some(dir))` reads a user's
+//! directory instead, file by file (a file the directory lacks keeps its
+//! built-in version), so lexicons can be extended without recompiling.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::model::{NamedOrBlankNode, Term};
+
+use crate::error::{Error, Result};
+use crate::model::{Relation, ONTOLOGY_NS};
+
+/// The OWL model, as shipped.
+pub const BUILTIN_MODEL_TTL: &str = include_str!("../ontology/newsgraph.ttl");
+/// The SKOS sector vocabulary, as shipped.
+pub const BUILTIN_SECTORS_TTL: &str = include_str!("../ontology/sectors.ttl");
+
+const BUILTIN_FILES: &[(&str, &str)] = &[
+    ("newsgraph.ttl", BUILTIN_MODEL_TTL),
+    ("sectors.ttl", BUILTIN_SECTORS_TTL),
+    (
+        "lexicon/organizations.tsv",
+        include_str!("../ontology/lexicon/organizations.tsv"),
+    ),
+    (
+        "lexicon/places.tsv",
+        include_str!("../ontology/lexicon/places.tsv"),
+    ),
+    (
+        "lexicon/titles.tsv",
+        include_str!("../ontology/lexicon/titles.tsv"),
+    ),
+    (
+        "lexicon/org_suffixes.tsv",
+        include_str!("../ontology/lexicon/org_suffixes.tsv"),
+    ),
+    ("lexicon/cues.tsv", include_str!("../ontology/lexicon/cues.tsv")),
+    (
+        "lexicon/particles.txt",
+        include_str!("../ontology/lexicon/particles.txt"),
+    ),
+    (
+        "lexicon/surnames.txt",
+        include_str!("../ontology/lexicon/surnames.txt"),
+    ),
+    (
+        "lexicon/stopwords.tsv",
+        include_str!("../ontology/lexicon/stopwords.tsv"),
+    ),
+];
+
+/// What kind of organisation a gazetteer entry or a name ending denotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrgClass {
+    /// 특별시·광역시·특별자치시.
+    Metropolitan,
+    /// 도·특별자치도.
+    Province,
+    /// 시.
+    City,
+    /// 군.
+    County,
+    /// 자치구.
+    District,
+    /// National ministries, 처, 청, and other central bodies.
+    Ministry,
+    /// The national government and its constitutional organs.
+    Government,
+    /// Committees, task forces, councils, promotion teams: led by a chair.
+    Body,
+    /// Agencies, institutes, associations, foundations …: led by a head.
+    Standing,
+    /// Companies.
+    Company,
+    /// Universities.
+    University,
+    /// Hospitals.
+    Hospital,
+    /// Local councils (의회).
+    Council,
+    /// Political parties.
+    Party,
+    /// A branch or unit of the organisation named before it.
+    Branch,
+}
+
+impl OrgClass {
+    fn parse(s: &str) -> Option<OrgClass> {
+        Some(match s {
+            "metropolitan" => OrgClass::Metropolitan,
+            "province" => OrgClass::Province,
+            "city" => OrgClass::City,
+            "county" => OrgClass::County,
+            "district" => OrgClass::District,
+            "ministry" => OrgClass::Ministry,
+            "government" => OrgClass::Government,
+            "body" => OrgClass::Body,
+            "agency" | "institute" | "standing" => OrgClass::Standing,
+            "company" => OrgClass::Company,
+            "university" => OrgClass::University,
+            "hospital" => OrgClass::Hospital,
+            "council" => OrgClass::Council,
+            "party" => OrgClass::Party,
+            "branch" => OrgClass::Branch,
+            _ => return None,
+        })
+    }
+
+    /// Local governments (광역 and 기초).
+    pub fn is_local_government(self) -> bool {
+        matches!(
+            self,
+            OrgClass::Metropolitan | OrgClass::Province | OrgClass::City | OrgClass::County | OrgClass::District
+        )
+    }
+
+    /// Whether its leader `chairs` it rather than heads it.
+    pub fn is_chaired(self) -> bool {
+        matches!(self, OrgClass::Body)
+    }
+}
+
+/// A gazetteer entry of `lexicon/organizations.tsv`.
+#[derive(Debug, Clone)]
+pub struct OrgEntry {
+    /// The full official name.
+    pub canonical: String,
+    /// Its kind.
+    pub class: OrgClass,
+    /// Short forms and abbreviations.
+    pub aliases: Vec<String>,
+}
+
+/// A concept of the sector vocabulary.
+#[derive(Debug, Clone)]
+pub struct SectorEntry {
+    /// Canonical Korean label (`skos:prefLabel@ko`).
+    pub label: String,
+    /// English label, when given.
+    pub english: Option<String>,
+    /// Surface forms (`skos:altLabel@ko`, plus the English label).
+    pub aliases: Vec<String>,
+}
+
+/// The role a title gives its holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TitleRole {
+    /// Leads the organisation (`chairs` a body, `headOf` the rest).
+    Leader,
+    /// Holds a non-head post (`affiliatedWith`).
+    Affiliate,
+    /// Marks a person only.
+    None,
+}
+
+/// Which organisation a bare title refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TitleImplies {
+    /// Nothing: a bare title links to nothing.
+    Nothing,
+    /// The city (or metropolitan city) the text is about.
+    City,
+    /// The province.
+    Province,
+    /// The county.
+    County,
+    /// The district.
+    District,
+    /// A local council named in the text.
+    Council,
+    /// A political party named in the sentence.
+    Party,
+    /// Only a party named right before the title.
+    PartyAdjacent,
+    /// An education office (교육청) named next to it.
+    Education,
+}
+
+/// A title of `lexicon/titles.tsv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitleEntry {
+    /// The title (직함).
+    pub title: String,
+    /// The role it gives.
+    pub role: TitleRole,
+    /// What a bare use of it refers to.
+    pub implies: TitleImplies,
+}
+
+/// A name ending of `lexicon/org_suffixes.tsv`.
+#[derive(Debug, Clone)]
+pub struct SuffixEntry {
+    /// The ending.
+    pub suffix: String,
+    /// The kind of organisation it makes.
+    pub class: OrgClass,
+    /// Whether the ending alone makes an organisation.
+    pub strong: bool,
+}
+
+/// The relation a cue word signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CueKind {
+    /// A scored relation.
+    Relation(Relation),
+    /// An agreement that is only planned or failed.
+    MouNegative,
+}
+
+/// Everything the extractor knows about Korean news and the domain.
+#[derive(Debug, Clone)]
+pub struct Ontology {
+    /// Gazetteer of organisations.
+    pub organizations: Vec<OrgEntry>,
+    org_index: HashMap<String, usize>,
+    /// Place names and their kinds (`country`, `region`).
+    pub places: HashMap<String, String>,
+    /// The sector vocabulary.
+    pub sectors: Vec<SectorEntry>,
+    sector_index: HashMap<String, usize>,
+    /// Titles, longest first.
+    pub titles: Vec<TitleEntry>,
+    /// Organisation name endings, longest first.
+    pub org_suffixes: Vec<SuffixEntry>,
+    /// Relation cues with confidences.
+    pub cues: HashMap<CueKind, Vec<(String, f32)>>,
+    /// Particles and endings, longest first.
+    pub particles: Vec<String>,
+    /// Korean surnames.
+    pub surnames: HashSet<String>,
+    stopwords: HashMap<String, HashSet<String>>,
+    /// The OWL model's Turtle text.
+    pub model_ttl: String,
+    /// The sector vocabulary's Turtle text.
+    pub sectors_ttl: String,
+}
+
+fn ontology_error(path: &Path, line: usize, message: impl Into<String>) -> Error {
+    Error::Ontology {
+        path: path.to_path_buf(),
+        line,
+        message: message.into(),
+    }
+}
+
+/// Yields (1-based line number, columns) of a tab-separated file, skipping
+/// blank lines, `#` comments and the header line.
+fn tsv_rows<'a>(
+    text: &'a str,
+    header_first: &'a str,
+) -> impl Iterator<Item = (usize, Vec<&'a str>)> + 'a {
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line.trim_end_matches('\r')))
+        .filter(|(_, line)| !line.trim().is_empty() && !line.starts_with('#'))
+        .filter(move |(_, line)| line.split('\t').next() != Some(header_first))
+        .map(|(n, line)| (n, line.split('\t').map(str::trim).collect()))
+}
+
+fn word_list(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+impl Ontology {
+    /// Loads the built-in ontology, or the one in `dir` (files it lacks keep
+    /// their built-in version).
+    pub fn load(dir: Option<&Path>) -> Result<Ontology> {
+        let mut files: HashMap<&str, (PathBuf, String)> = HashMap::new();
+        for (name, text) in BUILTIN_FILES {
+            let mut path = PathBuf::from("<built-in>/ontology");
+            path.push(name);
+            let mut entry = (path, (*text).to_string());
+            if let Some(dir) = dir {
+                if !dir.is_dir() {
+                    return Err(ontology_error(dir, 0, "not a directory"));
+                }
+                let user = dir.join(name);
+                if user.is_file() {
+                    let text = std::fs::read_to_string(&user).map_err(|e| Error::io(&user, e))?;
+                    entry = (user, text);
+                }
+            }
+            files.insert(name, entry);
+        }
+        let get = |name: &str| -> &(PathBuf, String) { &files[name] };
+        let mut ontology = Ontology {
+            organizations: Vec::new(),
+            org_index: HashMap::new(),
+            places: HashMap::new(),
+            sectors: Vec::new(),
+            sector_index: HashMap::new(),
+            titles: Vec::new(),
+            org_suffixes: Vec::new(),
+            cues: HashMap::new(),
+            particles: Vec::new(),
+            surnames: HashSet::new(),
+            stopwords: HashMap::new(),
+            model_ttl: get("newsgraph.ttl").1.clone(),
+            sectors_ttl: get("sectors.ttl").1.clone(),
+        };
+        let (path, text) = get("newsgraph.ttl");
+        check_turtle(path, text)?;
+        let (path, text) = get("sectors.ttl");
+        ontology.load_sectors(path, text)?;
+        let (path, text) = get("lexicon/organizations.tsv");
+        ontology.load_organizations(path, text)?;
+        let (path, text) = get("lexicon/places.tsv");
+        for (line, cols) in tsv_rows(text, "name") {
+            if cols.len() != 2 {
+                return Err(ontology_error(path, line, "expected 2 tab-separated columns: name, kind"));
+            }
+            ontology.places.insert(cols[0].to_string(), cols[1].to_string());
+        }
+        let (path, text) = get("lexicon/titles.tsv");
+        ontology.load_titles(path, text)?;
+        let (path, text) = get("lexicon/org_suffixes.tsv");
+        ontology.load_suffixes(path, text)?;
+        let (path, text) = get("lexicon/cues.tsv");
+        ontology.load_cues(path, text)?;
+        let mut particles = word_list(&get("lexicon/particles.txt").1);
+        particles.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+        ontology.particles = particles;
+        ontology.surnames = word_list(&get("lexicon/surnames.txt").1).into_iter().collect();
+        let (path, text) = get("lexicon/stopwords.tsv");
+        for (line, cols) in tsv_rows(text, "role") {
+            if cols.len() != 2 {
+                return Err(ontology_error(path, line, "expected 2 tab-separated columns: role, word"));
+            }
+            ontology
+                .stopwords
+                .entry(cols[0].to_string())
+                .or_default()
+                .insert(cols[1].to_string());
+        }
+        Ok(ontology)
+    }
+
+    fn load_sectors(&mut self, path: &Path, text: &str) -> Result<()> {
+        let skos = "http://www.w3.org/2004/02/skos/core#";
+        let mut by_subject: Vec<(String, SectorEntry)> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for quad in RdfParser::from_format(RdfFormat::Turtle).for_slice(text.as_bytes()) {
+            let quad = quad.map_err(|e| ontology_error(path, 0, e.to_string()))?;
+            let NamedOrBlankNode::NamedNode(subject) = &quad.subject else {
+                continue;
+            };
+            let Term::Literal(literal) = &quad.object else {
+                continue;
+            };
+            let predicate = quad.predicate.as_str();
+            let is_pref = predicate == format!("{skos}prefLabel");
+            let is_alt = predicate == format!("{skos}altLabel");
+            if !is_pref && !is_alt {
+                continue;
+            }
+            let lang = literal.language().unwrap_or("");
+            let value = literal.value().trim().to_string();
+            let idx = *position.entry(subject.as_str().to_string()).or_insert_with(|| {
+                by_subject.push((
+                    subject.as_str().to_string(),
+                    SectorEntry {
+                        label: String::new(),
+                        english: None,
+                        aliases: Vec::new(),
+                    },
+                ));
+                by_subject.len() - 1
+            });
+            let entry = &mut by_subject[idx].1;
+            match (is_pref, lang) {
+                (true, "ko") => entry.label = value,
+                (true, "en") => {
+                    entry.aliases.push(value.clone());
+                    entry.english = Some(value);
+                }
+                (false, _) => entry.aliases.push(value),
+                _ => {}
+            }
+        }
+        for (subject, entry) in by_subject {
+            if entry.label.is_empty() {
+                // The concept scheme itself, or a concept without a Korean label.
+                if subject.ends_with("#sectors") || subject.starts_with(ONTOLOGY_NS) {
+                    continue;
+                }
+                return Err(ontology_error(path, 0, format!("concept <{subject}> has no skos:prefLabel@ko")));
+            }
+            let idx = self.sectors.len();
+            for name in std::iter::once(&entry.label).chain(&entry.aliases) {
+                self.sector_index.entry(sector_key(name)).or_insert(idx);
+            }
+            self.sectors.push(entry);
+        }
+        Ok(())
+    }
+
+    fn load_organizations(&mut self, path: &Path, text: &str) -> Result<()> {
+        for (line, cols) in tsv_rows(text, "canonical") {
+            if cols.len() < 2 || cols.len() > 3 {
+                return Err(ontology_error(path, line, "expected 3 tab-separated columns: canonical, kind, aliases"));
+            }
+            let class = OrgClass::parse(cols[1])
+                .ok_or_else(|| ontology_error(path, line, format!("unknown kind `{}`", cols[1])))?;
+            let aliases: Vec<String> = cols
+                .get(2)
+                .map(|a| a.split('|').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect())
+                .unwrap_or_default();
+            let idx = self.organizations.len();
+            for name in std::iter::once(cols[0]).chain(aliases.iter().map(String::as_str)) {
+                self.org_index.entry(name.to_string()).or_insert(idx);
+            }
+            self.organizations.push(OrgEntry {
+                canonical: cols[0].to_string(),
+                class,
+                aliases,
+            });
+        }
+        Ok(())
+    }
+
+    fn load_titles(&mut self, path: &Path, text: &str) -> Result<()> {
+        for (line, cols) in tsv_rows(text, "title") {
+            if cols.len() != 3 {
+                return Err(ontology_error(path, line, "expected 3 tab-separated columns: title, role, implies"));
+            }
+            let role = match cols[1] {
+                "leader" => TitleRole::Leader,
+                "affiliate" => TitleRole::Affiliate,
+                "none" => TitleRole::None,
+                other => return Err(ontology_error(path, line, format!("unknown role `{other}`"))),
+            };
+            let implies = match cols[2] {
+                "-" => TitleImplies::Nothing,
+                "city" => TitleImplies::City,
+                "province" => TitleImplies::Province,
+                "county" => TitleImplies::County,
+                "district" => TitleImplies::District,
+                "council" => TitleImplies::Council,
+                "party" => TitleImplies::Party,
+                "party-adjacent" => TitleImplies::PartyAdjacent,
+                "education" => TitleImplies::Education,
+                other => return Err(ontology_error(path, line, format!("unknown implied organisation `{other}`"))),
+            };
+            self.titles.push(TitleEntry {
+                title: cols[0].to_string(),
+                role,
+                implies,
+            });
+        }
+        self.titles.sort_by_key(|t| std::cmp::Reverse(t.title.chars().count()));
+        Ok(())
+    }
+
+    fn load_suffixes(&mut self, path: &Path, text: &str) -> Result<()> {
+        for (line, cols) in tsv_rows(text, "suffix") {
+            if cols.len() != 3 {
+                return Err(ontology_error(path, line, "expected 3 tab-separated columns: suffix, class, strength"));
+            }
+            let class = OrgClass::parse(cols[1])
+                .ok_or_else(|| ontology_error(path, line, format!("unknown class `{}`", cols[1])))?;
+            let strong = match cols[2] {
+                "strong" => true,
+                "weak" => false,
+                other => return Err(ontology_error(path, line, format!("unknown strength `{other}`"))),
+            };
+            self.org_suffixes.push(SuffixEntry {
+                suffix: cols[0].to_string(),
+                class,
+                strong,
+            });
+        }
+        self.org_suffixes.sort_by_key(|s| std::cmp::Reverse(s.suffix.chars().count()));
+        Ok(())
+    }
+
+    fn load_cues(&mut self, path: &Path, text: &str) -> Result<()> {
+        for (line, cols) in tsv_rows(text, "relation") {
+            if cols.len() != 3 {
+                return Err(ontology_error(path, line, "expected 3 tab-separated columns: relation, cue, confidence"));
+            }
+            let kind = if cols[0] == "signedMouWith-negative" {
+                CueKind::MouNegative
+            } else {
+                CueKind::Relation(cols[0].parse().map_err(|e: String| ontology_error(path, line, e))?)
+            };
+            let confidence: f32 = cols[2]
+                .parse()
+                .map_err(|_| ontology_error(path, line, format!("bad confidence `{}`", cols[2])))?;
+            self.cues.entry(kind).or_default().push((cols[1].to_string(), confidence));
+        }
+        Ok(())
+    }
+
+    /// The gazetteer entry a name (canonical or alias) belongs to.
+    pub fn organization(&self, name: &str) -> Option<&OrgEntry> {
+        self.org_index.get(name).map(|&i| &self.organizations[i])
+    }
+
+    /// The sector concept a surface form belongs to (case-insensitive for
+    /// Latin letters, spaces ignored).
+    pub fn sector(&self, name: &str) -> Option<&SectorEntry> {
+        self.sector_index.get(&sector_key(name)).map(|&i| &self.sectors[i])
+    }
+
+    /// Whether `word` is a known place (country or region).
+    pub fn is_place(&self, word: &str) -> bool {
+        self.places.contains_key(word)
+    }
+
+    /// Whether `word` is listed under `role` in `stopwords.tsv`.
+    pub fn is_stopword(&self, role: &str, word: &str) -> bool {
+        self.stopwords.get(role).is_some_and(|s| s.contains(word))
+    }
+
+    /// The cues of one kind.
+    pub fn cues(&self, kind: CueKind) -> &[(String, f32)] {
+        self.cues.get(&kind).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The title a word ends with (longest match), with what precedes it.
+    pub fn split_title<'a>(&self, word: &'a str) -> Option<(&'a str, &TitleEntry)> {
+        self.titles
+            .iter()
+            .find(|t| word.ends_with(t.title.as_str()))
+            .map(|t| (&word[..word.len() - t.title.len()], t))
+    }
+
+    /// The organisation ending a word ends with (longest match).
+    pub fn org_suffix(&self, word: &str) -> Option<&SuffixEntry> {
+        self.org_suffixes
+            .iter()
+            .find(|s| word.ends_with(s.suffix.as_str()) && word.len() > s.suffix.len())
+    }
+}
+
+/// The key under which sector surface forms are compared: spaces removed,
+/// Latin letters lower-cased, middle dots unified.
+pub fn sector_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '・' | '․' | '‧' | '∙' => '·',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+fn check_turtle(path: &Path, text: &str) -> Result<()> {
+    for quad in RdfParser::from_format(RdfFormat::Turtle).for_slice(text.as_bytes()) {
+        quad.map_err(|e| ontology_error(path, 0, e.to_string()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_ontology_loads() {
+        let o = Ontology::load(None).expect("built-in ontology");
+        assert_eq!(o.sector("AI").map(|s| s.label.as_str()), Some("인공지능"));
+        assert_eq!(o.sector("ai").map(|s| s.label.as_str()), Some("인공지능"));
+        assert_eq!(o.sector("공기 산업").map(|s| s.label.as_str()), Some("공기산업"));
+        assert_eq!(o.organization("광주시").map(|e| e.canonical.as_str()), Some("광주광역시"));
+        let (prefix, title) = o.split_title("문화경제부시장").expect("title");
+        assert_eq!((prefix, title.title.as_str()), ("문화경제", "부시장"));
+        assert_eq!(o.org_suffix("한국광산업진흥회").map(|s| s.class), Some(OrgClass::Standing));
+        assert!(o.surnames.contains("김"));
+        assert!(!o.cues(CueKind::Relation(Relation::SignedMouWith)).is_empty());
+    }
+
+    #[test]
+    fn user_directory_overrides_one_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("lexicon")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("lexicon/organizations.tsv"),
+            "canonical\tkind\taliases\n가상시험공단\tagency\t가시공\n",
+        )
+        .expect("write");
+        let o = Ontology::load(Some(dir.path())).expect("load");
+        assert_eq!(o.organization("가시공").map(|e| e.canonical.as_str()), Some("가상시험공단"));
+        assert!(o.organization("광주시").is_none());
+        assert!(o.sector("AI").is_some(), "other files stay built in");
+    }
+
+    #[test]
+    fn malformed_lexicon_names_file_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("lexicon")).expect("mkdir");
+        std::fs::write(dir.path().join("lexicon/titles.tsv"), "title\trole\timplies\n시장\tboss\t-\n").expect("write");
+        let err = Ontology::load(Some(dir.path())).expect_err("bad role");
+        let msg = err.to_string();
+        assert!(msg.contains("titles.tsv:2"), "{msg}");
+        assert!(msg.contains("boss"), "{msg}");
+    }
+}

@@ -1,0 +1,100 @@
+//! Strings the stages together: read → clean → segment → recognise →
+//! relate (per document, in parallel over the cores) → resolve (over all
+//! documents of the run).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use crate::clean::clean;
+use crate::error::{Error, Result};
+use crate::model::{DocumentGraph, DocumentMeta};
+use crate::ontology::Ontology;
+use crate::read::{collect_inputs, read_document, RawDocument};
+use crate::recognise::recognise;
+use crate::relate::relate;
+use crate::resolve::{resolve, DocumentExtraction};
+use crate::segment::segment;
+
+/// Options of an extraction run.
+#[derive(Debug, Clone, Default)]
+pub struct ExtractOptions {
+    /// Facts below this confidence are dropped.
+    pub min_confidence: f32,
+}
+
+/// The result of extracting a set of inputs.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    /// One graph per document, entities resolved across all of them.
+    pub documents: Vec<DocumentGraph>,
+    /// Inputs that could not be read, with file and reason; the run went on.
+    pub skipped: Vec<Error>,
+    /// Bytes of text read.
+    pub bytes: u64,
+}
+
+/// Runs the per-document stages on one decoded document.
+pub fn extract_document(raw: &RawDocument, ontology: &Ontology) -> DocumentExtraction {
+    let cleaned = clean(&raw.text);
+    let segmented = segment(&cleaned);
+    let recognised = recognise(&segmented.sentences, ontology);
+    let facts = relate(&segmented.sentences, &recognised, ontology);
+    DocumentExtraction {
+        meta: DocumentMeta {
+            id: raw.id.clone(),
+            source: raw.source.to_string_lossy().into_owned(),
+            title: cleaned.title().map(str::to_string),
+            date: cleaned.date().map(str::to_string),
+        },
+        sentences: segmented.sentences,
+        recognised,
+        facts,
+    }
+}
+
+/// Extracts and resolves already decoded documents.
+pub fn extract_texts(raws: &[RawDocument], ontology: &Ontology, options: &ExtractOptions) -> Vec<DocumentGraph> {
+    let extractions: Vec<DocumentExtraction> = raws.par_iter().map(|raw| extract_document(raw, ontology)).collect();
+    resolve(extractions, options.min_confidence)
+}
+
+/// Reads every input (file, directory recursively, or `-` for stdin),
+/// extracts and resolves. Bad inputs are reported in `skipped` (file and
+/// reason) and the run goes on.
+pub fn extract_inputs(
+    inputs: &[PathBuf],
+    ontology: &Ontology,
+    options: &ExtractOptions,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Extracted> {
+    let (files, mut skipped) = collect_inputs(inputs);
+    let done = AtomicUsize::new(0);
+    let results: Vec<std::result::Result<(DocumentExtraction, u64), Error>> = files
+        .par_iter()
+        .map(|file| {
+            let raw = read_document(file)?;
+            let bytes = raw.text.len() as u64;
+            let extraction = extract_document(&raw, ontology);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+            Ok((extraction, bytes))
+        })
+        .collect();
+    let mut extractions = Vec::with_capacity(results.len());
+    let mut bytes = 0;
+    for r in results {
+        match r {
+            Ok((e, b)) => {
+                bytes += b;
+                extractions.push(e);
+            }
+            Err(e) => skipped.push(e),
+        }
+    }
+    Ok(Extracted {
+        documents: resolve(extractions, options.min_confidence),
+        skipped,
+        bytes,
+    })
+}

@@ -1,0 +1,1114 @@
+//! Stage 4 — recognise: finds the people, organisations and sectors each
+//! sentence names, strips Korean particles from them, and groups the
+//! mentions of one document into document-local entities (abbreviations
+//! introduced with `(이하 X)` or `A(B)`, short forms from the gazetteer,
+//! bare `전담팀`/`위원회` referring back, `정부` for `X 정부`).
+//!
+//! Everything here is driven by the lexicons of [`Ontology`]: titles, name
+//! endings, the gazetteer and the sector vocabulary.
+
+use std::collections::HashMap;
+
+use crate::model::{EntityType, Sentence};
+use crate::ontology::{sector_key, OrgClass, Ontology, TitleEntry, TitleImplies};
+
+/// A word or a punctuation mark of a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The text.
+    pub text: String,
+    /// Byte offset in the sentence.
+    pub start: usize,
+    /// Whether white space precedes it.
+    pub space_before: bool,
+    /// Whether it is a word (not punctuation).
+    pub is_word: bool,
+}
+
+const PUNCTUATION: &[char] = &[
+    ',', '‘', '’', '“', '”', '"', '\'', '(', ')', '[', ']', '「', '」', '『', '』', '▲', '△', '■', '□', '◆', '◇', '·', ';', ':',
+    '!', '?', '/', '〈', '〉', '<', '>', '…', '《', '》', '|', '=', '~', '.', '○', '●', '-',
+];
+
+/// Splits a sentence into words and punctuation marks.
+pub fn tokenize(sentence: &str) -> Vec<Token> {
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut current: Option<(usize, bool)> = None;
+    let mut space = true;
+    let chars: Vec<(usize, char)> = sentence.char_indices().collect();
+    let flush = |tokens: &mut Vec<Token>, current: &mut Option<(usize, bool)>, end: usize| {
+        if let Some((start, space_before)) = current.take() {
+            tokens.push(Token {
+                text: sentence[start..end].to_string(),
+                start,
+                space_before,
+                is_word: true,
+            });
+        }
+    };
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if c.is_whitespace() {
+            flush(&mut tokens, &mut current, i);
+            space = true;
+            continue;
+        }
+        // Keep '.', '-' inside words and numbers ("e-모빌리티", "3.0", "RE100").
+        let inner = matches!(c, '.' | '-')
+            && current.is_some()
+            && chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
+        if PUNCTUATION.contains(&c) && !inner {
+            flush(&mut tokens, &mut current, i);
+            tokens.push(Token {
+                text: c.to_string(),
+                start: i,
+                space_before: space,
+                is_word: false,
+            });
+            space = false;
+            continue;
+        }
+        if current.is_none() {
+            current = Some((i, space));
+        }
+        space = false;
+    }
+    flush(&mut tokens, &mut current, sentence.len());
+    tokens
+}
+
+fn is_hangul(c: char) -> bool {
+    ('가'..='힣').contains(&c)
+}
+
+fn hangul_len(s: &str) -> Option<usize> {
+    s.chars().all(is_hangul).then(|| s.chars().count())
+}
+
+/// A word with a particle stripped: (stem, particle). The word itself
+/// (empty particle) comes first, then ever shorter stems.
+pub fn stems<'a>(word: &'a str, ontology: &Ontology) -> Vec<(&'a str, &'a str)> {
+    let mut out = vec![(word, "")];
+    for p in &ontology.particles {
+        if word.len() > p.len() && word.ends_with(p.as_str()) {
+            let cut = word.len() - p.len();
+            out.push((&word[..cut], &word[cut..]));
+        }
+    }
+    out
+}
+
+/// How sure the recogniser is that an organisation mention is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    /// From the gazetteer or a strong name ending.
+    Strong,
+    /// A facility-like ending or a bare region name: kept only when the
+    /// name acts in the sentence or the document names it otherwise.
+    Weak,
+}
+
+/// A name found in a sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mention {
+    /// Index of the document-local entity.
+    pub entity: usize,
+    /// Its type.
+    pub kind: EntityType,
+    /// The surface name, particle stripped.
+    pub name: String,
+    /// First token.
+    pub first: usize,
+    /// One past the last token.
+    pub last: usize,
+    /// The particle on the last token (`은`, `와`, `의` …).
+    pub particle: String,
+    /// For sectors: only a modifier (`AI기반`), not a target.
+    pub modifier: bool,
+    /// For sectors: marked as a field (`X 분야`, `X 분과`, `X산업`).
+    pub field: bool,
+    /// For `X 분과`: a sub-committee of the parent body.
+    pub subcommittee: bool,
+}
+
+/// A person's title as the text gives it, with the organisation named
+/// next to it (if any).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TitleMention {
+    /// The person entity.
+    pub person: usize,
+    /// The title.
+    pub title: TitleEntry,
+    /// The organisation named with the title.
+    pub organization: Option<usize>,
+    /// `전` (former) precedes it.
+    pub former: bool,
+    /// Token of the title.
+    pub token: usize,
+}
+
+/// A document-local entity: every mention of one thing in one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalEntity {
+    /// Its type.
+    pub kind: EntityType,
+    /// The canonical name when the gazetteer or vocabulary gives one.
+    pub canonical: Option<String>,
+    /// Every surface name seen, in order of first appearance.
+    pub names: Vec<String>,
+    /// Names that only refer back (`정부`, `전담팀`): kept as aliases but
+    /// never used to merge entities across documents.
+    pub generic_names: Vec<String>,
+    /// Organisation kind.
+    pub class: Option<OrgClass>,
+    /// The organisation named before it in its full name
+    /// (`더불어민주당` of `더불어민주당 미래경제성장전략위원회`).
+    pub parent: Option<usize>,
+    /// Whether any mention is strong.
+    pub strong: bool,
+}
+
+impl LocalEntity {
+    /// The fullest name: the canonical one, else the longest seen.
+    pub fn label(&self) -> &str {
+        if let Some(c) = &self.canonical {
+            return c;
+        }
+        self.names
+            .iter()
+            .filter(|n| !self.generic_names.contains(n))
+            .max_by_key(|n| (n.chars().filter(|c| is_hangul(*c)).count() + n.chars().count(), std::cmp::Reverse(0)))
+            .or_else(|| self.names.first())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// What recognition found in one sentence.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SentenceMentions {
+    /// The tokens.
+    pub tokens: Vec<Token>,
+    /// The names, in token order.
+    pub mentions: Vec<Mention>,
+    /// Titles attached to persons.
+    pub titles: Vec<TitleMention>,
+}
+
+/// The recogniser's output for a document.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Recognised {
+    /// Document-local entities.
+    pub entities: Vec<LocalEntity>,
+    /// Per sentence, in order.
+    pub sentences: Vec<SentenceMentions>,
+}
+
+/// Generic words that refer back to an organisation named before.
+const ANAPHORS: &[(&str, &[&str])] = &[
+    ("전담팀", &["전담팀", "TF", "태스크포스"]),
+    ("TF", &["전담팀", "TF", "태스크포스"]),
+    ("위원회", &["위원회"]),
+    ("협의회", &["협의회"]),
+    ("협의체", &["협의체"]),
+    ("사업단", &["사업단"]),
+    ("추진단", &["추진단"]),
+    ("재단", &["재단"]),
+    ("진흥원", &["진흥원"]),
+    ("협회", &["협회"]),
+];
+
+/// Councils named without their city: the city the text is about.
+const BARE_COUNCILS: &[(&str, &[OrgClass])] = &[
+    ("시의회", &[OrgClass::Metropolitan, OrgClass::City]),
+    ("도의회", &[OrgClass::Province]),
+    ("군의회", &[OrgClass::County]),
+    ("구의회", &[OrgClass::District]),
+];
+
+/// Suffix synonyms: a name ending in one is the same body as with the other.
+const SYNONYM_ENDINGS: &[(&str, &str)] = &[("TF", "전담팀"), ("태스크포스", "전담팀")];
+
+/// Endings after a sector that make it a field of its own (`X산업`).
+const FIELD_ENDINGS: &[&str] = &["산업군", "산업", "분야", "분과", "신산업"];
+/// Endings after a sector inside one word that keep it a sector mention.
+const COMPOUND_ENDINGS: &[&str] = &[
+    "산업", "분야", "분과", "특화", "산단", "단지", "클러스터", "허브", "밸리", "생태계", "기술", "컴퓨팅", "융합", "실증", "인프라",
+    "기업", "도시", "중심",
+];
+
+struct Recogniser<'o> {
+    ontology: &'o Ontology,
+    entities: Vec<LocalEntity>,
+    by_name: HashMap<(EntityType, String), usize>,
+}
+
+impl<'o> Recogniser<'o> {
+    fn entity(&mut self, kind: EntityType, name: &str, canonical: Option<&str>, class: Option<OrgClass>, strong: bool) -> usize {
+        let key_name = canonical.unwrap_or(name).to_string();
+        let existing = self
+            .by_name
+            .get(&(kind, key_name.clone()))
+            .or_else(|| self.by_name.get(&(kind, name.to_string())))
+            .copied();
+        let idx = match existing {
+            Some(i) => i,
+            None => {
+                self.entities.push(LocalEntity {
+                    kind,
+                    canonical: canonical.map(str::to_string),
+                    names: Vec::new(),
+                    generic_names: Vec::new(),
+                    class,
+                    parent: None,
+                    strong: false,
+                });
+                self.entities.len() - 1
+            }
+        };
+        self.add_name(idx, name);
+        self.by_name.insert((kind, key_name), idx);
+        let e = &mut self.entities[idx];
+        e.strong |= strong;
+        if e.class.is_none() {
+            e.class = class;
+        }
+        idx
+    }
+
+    fn add_name(&mut self, idx: usize, name: &str) {
+        let kind = self.entities[idx].kind;
+        if !self.entities[idx].names.iter().any(|n| n == name) {
+            self.entities[idx].names.push(name.to_string());
+        }
+        self.by_name.entry((kind, name.to_string())).or_insert(idx);
+        for (a, b) in SYNONYM_ENDINGS {
+            for (from, to) in [(a, b), (b, a)] {
+                if let Some(base) = name.strip_suffix(from) {
+                    if !base.trim().is_empty() {
+                        self.by_name.entry((kind, format!("{base}{to}"))).or_insert(idx);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_generic_name(&mut self, idx: usize, name: &str) {
+        self.add_name(idx, name);
+        if !self.entities[idx].generic_names.iter().any(|n| n == name) {
+            self.entities[idx].generic_names.push(name.to_string());
+        }
+    }
+
+    fn find(&self, kind: EntityType, name: &str) -> Option<usize> {
+        self.by_name.get(&(kind, name.to_string())).copied()
+    }
+
+    /// Recognises an organisation name (no particle): gazetteer first, then
+    /// name endings. Returns (canonical, class, strength, generic).
+    fn org_name(&self, name: &str) -> Option<(Option<String>, OrgClass, Strength)> {
+        let o = self.ontology;
+        if let Some(entry) = o.organization(name) {
+            let bare_region = entry.class.is_local_government()
+                && !["시", "도", "군", "구"].iter().any(|s| name.ends_with(s));
+            let strength = if bare_region { Strength::Weak } else { Strength::Strong };
+            return Some((Some(entry.canonical.clone()), entry.class, strength));
+        }
+        if name.chars().count() < 3 || o.is_place(name) {
+            return None;
+        }
+        if name.is_ascii() {
+            return None;
+        }
+        let suffix = o.org_suffix(name)?;
+        let prefix = &name[..name.len() - suffix.suffix.len()];
+        if prefix.chars().all(|c| c.is_ascii_digit()) || o.is_stopword("org-prefix", prefix) {
+            return None;
+        }
+        // A title is not an organisation ("위원장" ends in 장, "부회장" in 회장 …).
+        if o.split_title(name).is_some_and(|(p, _)| p.is_empty()) {
+            return None;
+        }
+        let strength = if suffix.strong { Strength::Strong } else { Strength::Weak };
+        Some((None, suffix.class, strength))
+    }
+
+    /// Tries every particle split of a word as an organisation name.
+    fn org_word<'w>(&self, word: &'w str) -> Option<(&'w str, &'w str, Option<String>, OrgClass, Strength)> {
+        for (stem, particle) in stems(word, self.ontology) {
+            if let Some((canonical, class, strength)) = self.org_name(stem) {
+                return Some((stem, particle, canonical, class, strength));
+            }
+        }
+        None
+    }
+
+    fn is_person_name(&self, word: &str) -> bool {
+        let o = self.ontology;
+        let Some(n) = hangul_len(word) else { return false };
+        if !(2..=4).contains(&n) || o.is_stopword("person", word) {
+            return false;
+        }
+        let first: String = word.chars().take(1).collect();
+        let first_two: String = word.chars().take(2).collect();
+        let has_surname = o.surnames.contains(&first) || (n >= 3 && o.surnames.contains(&first_two));
+        has_surname
+            && o.organization(word).is_none()
+            && !o.is_place(word)
+            && o.sector(word).is_none()
+            && o.split_title(word).is_none()
+            && o.org_suffix(word).is_none()
+    }
+}
+
+fn word_at(tokens: &[Token], i: usize) -> Option<&str> {
+    tokens.get(i).filter(|t| t.is_word).map(|t| t.text.as_str())
+}
+
+/// Recognises the names of every sentence of a document.
+pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
+    let mut r = Recogniser {
+        ontology,
+        entities: Vec::new(),
+        by_name: HashMap::new(),
+    };
+    let mut out = Vec::with_capacity(sentences.len());
+    for sentence in sentences {
+        out.push(recognise_sentence(&mut r, &sentence.text));
+    }
+    // Weak mentions survive only where the entity is strong somewhere.
+    for s in &mut out {
+        s.mentions.retain(|m| r.entities[m.entity].strong || m.kind != EntityType::Organization);
+        s.titles.retain(|t| t.organization.is_none_or(|o| r.entities[o].strong));
+    }
+    Recognised {
+        entities: r.entities,
+        sentences: out,
+    }
+}
+
+const ACTING_PARTICLES: &[&str] = &["은", "는", "이", "가", "와", "과", "께서", "도"];
+
+fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
+    let o = r.ontology;
+    let tokens = tokenize(text);
+    let mut mentions: Vec<Mention> = Vec::new();
+    let mut titles: Vec<TitleMention> = Vec::new();
+    let mut covered = vec![false; tokens.len()];
+
+    // 1. Quoted organisation names: ‘광주산업 르네상스 전담팀(TF)’.
+    let mut i = 0;
+    while i < tokens.len() {
+        if matches!(tokens[i].text.as_str(), "‘" | "'" | "“" | "\"") {
+            let close = match tokens[i].text.as_str() {
+                "‘" => "’",
+                "“" => "”",
+                q => q,
+            };
+            if let Some(len) = tokens[i + 1..].iter().take(12).position(|t| t.text == close) {
+                let j = i + 1 + len;
+                if let Some(m) = quoted_org(r, &tokens, i + 1, j) {
+                    for c in &mut covered[i..=j] {
+                        *c = true;
+                    }
+                    mentions.push(m);
+                    i = j + 1;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+
+    // 2. Organisation words, extended left over the organisation or place
+    //    that names them (`더불어민주당 미래경제성장전략위원회`).
+    for i in 0..tokens.len() {
+        if covered[i] || !tokens[i].is_word {
+            continue;
+        }
+        let word = tokens[i].text.clone();
+        // "X 정부": the government of president X.
+        if let Some((stem, particle)) = stems(&word, o).into_iter().find(|(s, _)| *s == "정부") {
+            let _ = stem;
+            let prev = i.checked_sub(1).and_then(|p| word_at(&tokens, p));
+            if let Some(prev) = prev.filter(|p| r.is_person_name(p)) {
+                let full = format!("{prev} 정부");
+                let person = r.entity(EntityType::Person, prev, None, None, true);
+                mentions.push(Mention {
+                    entity: person,
+                    kind: EntityType::Person,
+                    name: prev.to_string(),
+                    first: i - 1,
+                    last: i,
+                    particle: String::new(),
+                    modifier: false,
+                    field: false,
+                    subcommittee: false,
+                });
+                let gov = r.entity(EntityType::Organization, &full, None, Some(OrgClass::Government), true);
+                r.by_name.insert((EntityType::Organization, "정부".to_string()), gov);
+                r.add_generic_name(gov, "정부");
+                mentions.push(org_mention(gov, &full, i - 1, i + 1, particle));
+                covered[i - 1] = true;
+                covered[i] = true;
+                continue;
+            }
+            let blocked = prev.is_some_and(|p| o.is_stopword("actor-block", p));
+            if word.starts_with("정부") && !blocked && !particle.is_empty() || word == "정부" && !blocked {
+                let gov = match r.find(EntityType::Organization, "정부") {
+                    Some(g) => g,
+                    None => {
+                        let canonical = o.organization("정부").map(|e| e.canonical.clone());
+                        r.entity(EntityType::Organization, "정부", canonical.as_deref(), Some(OrgClass::Government), true)
+                    }
+                };
+                r.add_generic_name(gov, "정부");
+                mentions.push(org_mention(gov, "정부", i, i + 1, particle));
+                covered[i] = true;
+                continue;
+            }
+        }
+        // Bare councils: 시의회 → the council of the city the text is about.
+        if let Some((stem, particle)) = stems(&word, o).into_iter().find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s)) {
+            let classes = BARE_COUNCILS.iter().find(|(c, _)| *c == stem).map(|(_, k)| *k).unwrap_or(&[]);
+            let government = (0..r.entities.len())
+                .rev()
+                .find(|&e| r.entities[e].strong && r.entities[e].class.is_some_and(|c| classes.contains(&c)));
+            let idx = match government {
+                Some(g) => {
+                    let full = format!("{}의회", r.entities[g].label());
+                    let canonical = o.organization(&full).map(|e| e.canonical.clone()).unwrap_or(full.clone());
+                    r.entity(EntityType::Organization, &full, Some(&canonical), Some(OrgClass::Council), true)
+                }
+                None => r.entity(EntityType::Organization, stem, None, Some(OrgClass::Council), true),
+            };
+            r.add_generic_name(idx, stem);
+            mentions.push(org_mention(idx, stem, i, i + 1, particle));
+            covered[i] = true;
+            continue;
+        }
+        let Some((stem, particle, canonical, class, strength)) = r.org_word(&word) else {
+            continue;
+        };
+        let (stem, particle) = (stem.to_string(), particle.to_string());
+        // Bare generic words refer back: 전담팀, 위원회, 사업단 …
+        if let Some((_, endings)) = ANAPHORS.iter().find(|(w, _)| *w == stem) {
+            let target = (0..r.entities.len()).rev().find(|&e| {
+                r.entities[e].kind == EntityType::Organization
+                    && r.entities[e].names.iter().any(|n| n != &stem && endings.iter().any(|s| n.ends_with(s)))
+            });
+            if let Some(target) = target {
+                r.add_generic_name(target, &stem);
+                mentions.push(org_mention(target, &stem, i, i + 1, &particle));
+                covered[i] = true;
+            }
+            continue;
+        }
+        // A name of several words: `더불어민주당 미래경제성장전략위원회`.
+        let mut start = i;
+        let mut parent: Option<usize> = None;
+        let mut full = stem.clone();
+        if canonical.is_none() {
+            // Extend left over names without particles.
+            while start > 0 && tokens[start].space_before {
+                let Some(prev) = word_at(&tokens, start - 1) else { break };
+                if covered[start - 1] {
+                    break;
+                }
+                let prev_org = r.org_name(prev);
+                let is_place = o.is_place(prev);
+                if prev_org.is_none() && !is_place {
+                    break;
+                }
+                if let Some((c, pclass, _)) = &prev_org {
+                    if parent.is_none() && !pclass.is_local_government() || parent.is_none() && start == i {
+                        let name = c.clone().unwrap_or_else(|| prev.to_string());
+                        let p = r.entity(EntityType::Organization, prev, Some(&name), Some(*pclass), true);
+                        parent = Some(p);
+                    }
+                }
+                full = format!("{prev} {full}");
+                start -= 1;
+            }
+        }
+        let acting = ACTING_PARTICLES.contains(&particle.as_str())
+            || tokens.get(i + 1).is_some_and(|t| t.is_word && o.split_title(&t.text).is_some_and(|(p, _)| p.is_empty()));
+        let strong = strength == Strength::Strong || acting && canonical.is_none() || start < i;
+        // A multi-word name whose last part names a known entity is that entity.
+        let idx = if start < i {
+            match r.find(EntityType::Organization, &stem) {
+                Some(known) if !r.entities[known].names.iter().all(|n| n == &stem) || r.entities[known].canonical.is_some() => {
+                    r.add_name(known, &full);
+                    known
+                }
+                _ => {
+                    let idx = r.entity(EntityType::Organization, &full, None, Some(class), strong);
+                    r.add_name(idx, &stem);
+                    r.by_name.insert((EntityType::Organization, stem.clone()), idx);
+                    if r.entities[idx].parent.is_none() {
+                        r.entities[idx].parent = parent;
+                    }
+                    idx
+                }
+            }
+        } else {
+            r.entity(EntityType::Organization, &stem, canonical.as_deref(), Some(class), strong)
+        };
+        for c in &mut covered[start..=i] {
+            *c = true;
+        }
+        let mut m = org_mention(idx, &full, start, i + 1, &particle);
+        // "A(B)": B is another name of A; "(이하 B)" likewise.
+        if let Some(alias_end) = parenthetical_alias(r, &tokens, i + 1, idx) {
+            for c in &mut covered[i + 1..alias_end] {
+                *c = true;
+            }
+            m.last = alias_end;
+            if let Some(p) = word_at(&tokens, alias_end) {
+                let _ = p;
+            }
+        }
+        if m.particle.is_empty() {
+            if let Some(t) = tokens.get(m.last).filter(|t| t.is_word && !t.space_before) {
+                m.particle = t.text.clone();
+            }
+        }
+        mentions.push(m);
+    }
+
+    // 3. Persons, found through their titles.
+    for k in 0..tokens.len() {
+        if !tokens[k].is_word {
+            continue;
+        }
+        let word = tokens[k].text.clone();
+        let Some((stem, _particle, prefix, title)) = stems(&word, o).into_iter().find_map(|(s, p)| {
+            o.split_title(s).map(|(prefix, t)| (s.to_string(), p.to_string(), prefix.to_string(), t.clone()))
+        }) else {
+            continue;
+        };
+        let _ = stem;
+        // The organisation inside the title word (광주시장, 한국인공지능협회장).
+        let mut org: Option<usize> = None;
+        if !prefix.is_empty() {
+            let with_head = title.title.strip_suffix('장').filter(|s| !s.is_empty()).map(|s| format!("{prefix}{s}"));
+            let implied_gov = match title.implies {
+                TitleImplies::City => Some(format!("{prefix}시")),
+                TitleImplies::Province => Some(format!("{prefix}도")),
+                TitleImplies::County => Some(format!("{prefix}군")),
+                TitleImplies::District => Some(format!("{prefix}구")),
+                _ => None,
+            };
+            for candidate in [Some(prefix.clone()), implied_gov, with_head].into_iter().flatten() {
+                if let Some((canonical, class, _)) = r.org_name(&candidate) {
+                    // Extend left over an organisation word without particle.
+                    let mut full = candidate.clone();
+                    if canonical.is_none() && k > 0 && tokens[k].space_before {
+                        if let Some(prev) = word_at(&tokens, k - 1) {
+                            if r.org_name(prev).is_some() && !covered[k - 1] {
+                                full = format!("{prev} {candidate}");
+                                covered[k - 1] = true;
+                            }
+                        }
+                    }
+                    let idx = r.entity(EntityType::Organization, &full, canonical.as_deref(), Some(class), true);
+                    if full != candidate {
+                        r.add_name(idx, &candidate);
+                    }
+                    // 광산구청 → 광산구: the office is the district's.
+                    mentions.push(org_mention(idx, &full, k, k + 1, ""));
+                    org = Some(idx);
+                    break;
+                }
+            }
+            if org.is_none() && prefix.chars().count() > 6 {
+                continue;
+            }
+        }
+        // The organisation named in the words before the title.
+        let mut name_end = k;
+        if org.is_none() {
+            if let Some(m) = mentions
+                .iter()
+                .filter(|m| m.kind == EntityType::Organization && m.last == k && m.particle.is_empty())
+                .min_by_key(|m| m.first)
+            {
+                org = Some(m.entity);
+                name_end = m.first;
+            }
+        }
+        // Skip a parenthetical after the name: 안도걸(광주 동남을) 국회의원.
+        if name_end > 0 && tokens[name_end - 1].text == ")" {
+            if let Some(open) = (0..name_end - 1).rev().take(8).find(|&j| tokens[j].text == "(") {
+                name_end = open;
+            }
+        }
+        let former = name_end >= 2 && word_at(&tokens, name_end - 2) == Some("전");
+        let mut names: Vec<(usize, String)> = Vec::new();
+        if let Some((first, name)) = person_before(r, &tokens, name_end) {
+            names.push((first, name));
+            // 최지현·박수기 시의원: names joined by middle dots share the title.
+            let mut first = names[0].0;
+            while first >= 2 && tokens[first - 1].text == "·" {
+                match word_at(&tokens, first - 2).filter(|w| r.is_person_name(w)) {
+                    Some(w) => {
+                        names.push((first - 2, w.to_string()));
+                        first -= 2;
+                    }
+                    None => break,
+                }
+            }
+        } else if let Some(next) = word_at(&tokens, k + 1) {
+            // 광주시장 강기정: the name follows the title.
+            let next_stem = stems(next, o).into_iter().find(|(s, _)| r.is_person_name(s)).map(|(s, _)| s.to_string());
+            if let Some(n) = next_stem {
+                if tokens[k + 1].space_before && !prefix.is_empty() && org.is_some() {
+                    names.push((k + 1, n));
+                }
+            }
+        }
+        for (first, name) in names {
+            let person = r.entity(EntityType::Person, &name, None, None, true);
+            let last = if first > k { first + 1 } else { name_end.max(first + 1) };
+            mentions.push(Mention {
+                entity: person,
+                kind: EntityType::Person,
+                name: name.clone(),
+                first,
+                last,
+                particle: String::new(),
+                modifier: false,
+                field: false,
+                subcommittee: false,
+            });
+            titles.push(TitleMention {
+                person,
+                title: title.clone(),
+                organization: org,
+                former,
+                token: k,
+            });
+            // "부위원장인 안도걸", "(위원장 이언주 최고위원)": a title before the name.
+            if first >= 1 {
+                if let Some(prev) = word_at(&tokens, first - 1) {
+                    let prev_title = stems(prev, o)
+                        .into_iter()
+                        .filter(|(_, p)| p.is_empty() || *p == "인")
+                        .find_map(|(s, _)| o.split_title(s).filter(|(p, _)| p.is_empty()).map(|(_, t)| t.clone()));
+                    if let Some(t) = prev_title {
+                        let mut j = first - 1;
+                        while j > 0 && word_at(&tokens, j - 1).is_some_and(|w| matches!(w, "수석" | "상임" | "공동" | "상근" | "신임")) {
+                            j -= 1;
+                        }
+                        if j > 0 && tokens[j - 1].text == "(" {
+                            j -= 1;
+                        }
+                        let before = mentions
+                            .iter()
+                            .filter(|m| m.kind == EntityType::Organization && m.last == j)
+                            .min_by_key(|m| m.first)
+                            .map(|m| m.entity);
+                        titles.push(TitleMention {
+                            person,
+                            title: t,
+                            organization: before,
+                            former: false,
+                            token: first - 1,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    // 4. Sectors.
+    sectors_in(r, &tokens, &covered, &mut mentions);
+
+    mentions.sort_by_key(|m| (m.first, m.last));
+    SentenceMentions {
+        tokens,
+        mentions,
+        titles,
+    }
+}
+
+fn org_mention(entity: usize, name: &str, first: usize, last: usize, particle: &str) -> Mention {
+    Mention {
+        entity,
+        kind: EntityType::Organization,
+        name: name.to_string(),
+        first,
+        last,
+        particle: particle.to_string(),
+        modifier: false,
+        field: false,
+        subcommittee: false,
+    }
+}
+
+/// The name of a person ending right before token `end`.
+fn person_before(r: &Recogniser<'_>, tokens: &[Token], end: usize) -> Option<(usize, String)> {
+    let n = end.checked_sub(1)?;
+    let word = word_at(tokens, n)?;
+    let prev = n.checked_sub(1).and_then(|p| word_at(tokens, p).map(|w| (p, w)));
+    // 김 알렉산드라: a one-syllable surname and a transliterated given name.
+    if let Some((p, w)) = prev {
+        let foreign = hangul_len(word).is_some_and(|l| (2..=6).contains(&l));
+        if foreign && hangul_len(w) == Some(1) && r.ontology.surnames.contains(w) && tokens[n].space_before {
+            return Some((p, format!("{w} {word}")));
+        }
+        // 지가이 빅토리아: two transliterated words at the start of a list item.
+        let at_item_start = p == 0 || matches!(tokens[p - 1].text.as_str(), "," | "(" | "·" | "▲");
+        let word_first: String = word.chars().take(1).collect();
+        if at_item_start
+            && hangul_len(word).is_some_and(|l| (3..=6).contains(&l))
+            && !r.ontology.surnames.contains(&word_first)
+            && hangul_len(w).is_some_and(|l| (2..=4).contains(&l))
+            && r.ontology.organization(w).is_none()
+            && !r.ontology.is_stopword("person", w)
+        {
+            return Some((p, format!("{w} {word}")));
+        }
+    }
+    r.is_person_name(word).then(|| (n, word.to_string()))
+}
+
+/// A quoted span that names an organisation (its last word has an
+/// organisation ending), e.g. ‘광주산업 르네상스 전담팀(TF)’.
+fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) -> Option<Mention> {
+    if to <= from {
+        return None;
+    }
+    // Drop a trailing "(ABBR)".
+    let mut end = to;
+    let mut abbr: Option<String> = None;
+    if end >= from + 3 && tokens[end - 1].text == ")" && tokens[end - 3].text == "(" {
+        abbr = word_at(tokens, end - 2).map(str::to_string);
+        end -= 3;
+    }
+    let last = word_at(tokens, end.checked_sub(1)?)?;
+    let (_, class, strength) = r.org_name(last)?;
+    if strength == Strength::Weak || end - from < 2 {
+        return None;
+    }
+    let mut name = String::new();
+    for t in &tokens[from..end] {
+        if t.space_before && !name.is_empty() {
+            name.push(' ');
+        }
+        name.push_str(&t.text);
+    }
+    let idx = match r.find(EntityType::Organization, &name) {
+        Some(i) => i,
+        None => r.entity(EntityType::Organization, &name, None, Some(class), true),
+    };
+    r.add_name(idx, &name);
+    if let Some(abbr) = abbr {
+        r.add_name(idx, &format!("{name}({abbr})"));
+        r.add_generic_name(idx, &format!("{last}({abbr})"));
+    }
+    // A governing organisation written first inside the quotes.
+    if let Some(first) = word_at(tokens, from) {
+        if let Some((canonical, pclass, Strength::Strong)) = r.org_name(first) {
+            if end - from >= 2 && r.entities[idx].parent.is_none() {
+                let p = r.entity(EntityType::Organization, first, canonical.as_deref(), Some(pclass), true);
+                if p != idx {
+                    r.entities[idx].parent = Some(p);
+                }
+            }
+        }
+    }
+    let particle = tokens
+        .get(to + 1)
+        .filter(|t| t.is_word && !t.space_before)
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    Some(Mention {
+        entity: idx,
+        kind: EntityType::Organization,
+        name,
+        first: from - 1,
+        last: to + 1,
+        particle,
+        modifier: false,
+        field: false,
+        subcommittee: false,
+    })
+}
+
+/// `(이하 X)` or `(X)` right after an organisation: X is another of its
+/// names. Returns the token index one past the closing parenthesis.
+fn parenthetical_alias(r: &mut Recogniser<'_>, tokens: &[Token], open: usize, entity: usize) -> Option<usize> {
+    if tokens.get(open)?.text != "(" || tokens[open].space_before {
+        return None;
+    }
+    let mut i = open + 1;
+    if word_at(tokens, i) == Some("이하") {
+        i += 1;
+    }
+    let alias = word_at(tokens, i)?.to_string();
+    if tokens.get(i + 1)?.text != ")" {
+        return None;
+    }
+    // Only short names or acronyms, not titles or explanations.
+    let is_alias = alias.chars().any(|c| c.is_ascii_uppercase()) || r.org_name(&alias).is_some() || i > open + 1;
+    if !is_alias || r.ontology.split_title(&alias).is_some() && i == open + 1 {
+        return None;
+    }
+    r.add_name(entity, &alias);
+    let name = r.entities[entity].names[0].clone();
+    if i == open + 1 {
+        r.add_name(entity, &format!("{name}({alias})"));
+    }
+    Some(i + 2)
+}
+
+/// Finds sector mentions in the words not covered by organisation names.
+fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentions: &mut Vec<Mention>) {
+    let o = r.ontology;
+    let mut taken = covered.to_vec();
+    let push = |r: &mut Recogniser<'_>, mentions: &mut Vec<Mention>, label: &str, surface: &str, first: usize, last: usize, particle: &str, field: bool| {
+        let idx = r.entity(EntityType::Sector, surface, Some(label), None, true);
+        let next = word_at(tokens, last).unwrap_or("");
+        let modifier = next.starts_with("기반") || surface.ends_with("기반");
+        let subcommittee = next.starts_with("분과") && tokens.get(last).is_some_and(|t| t.space_before) || surface.ends_with("분과");
+        let field = field || next.starts_with("분야") || next.starts_with("분과") || next.starts_with("산업");
+        mentions.push(Mention {
+            entity: idx,
+            kind: EntityType::Sector,
+            name: surface.to_string(),
+            first,
+            last,
+            particle: particle.to_string(),
+            modifier,
+            field,
+            subcommittee,
+        });
+    };
+    // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.
+    for width in (2..=3).rev() {
+        for i in 0..tokens.len().saturating_sub(width - 1) {
+            if taken[i..i + width].iter().any(|t| *t) || !tokens[i..i + width].iter().all(|t| t.is_word) {
+                continue;
+            }
+            let words: Vec<&str> = tokens[i..i + width].iter().map(|t| t.text.as_str()).collect();
+            let last = words[width - 1];
+            for (stem, particle) in stems(last, o) {
+                let mut joined = words[..width - 1].join(" ");
+                joined.push(' ');
+                joined.push_str(stem);
+                let found = o.sector(&joined).map(|s| s.label.clone()).or_else(|| {
+                    FIELD_ENDINGS.iter().find_map(|e| {
+                        joined
+                            .strip_suffix(e)
+                            .and_then(|b| o.sector(b.trim()))
+                            .map(|s| s.label.clone())
+                    })
+                });
+                if let Some(label) = found {
+                    push(r, mentions, &label, &joined, i, i + width, particle, true);
+                    for t in &mut taken[i..i + width] {
+                        *t = true;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    for i in 0..tokens.len() {
+        if taken[i] || !tokens[i].is_word {
+            continue;
+        }
+        let word = tokens[i].text.as_str();
+        let word = word.strip_prefix("e-").unwrap_or(word);
+        let mut found = false;
+        for (stem, particle) in stems(word, o) {
+            if let Some(s) = o.sector(stem) {
+                let label = s.label.clone();
+                push(r, mentions, &label, stem, i, i + 1, particle, false);
+                found = true;
+                break;
+            }
+            // X산업, X분야 with X in the vocabulary.
+            if let Some((base, _)) = FIELD_ENDINGS.iter().find_map(|e| stem.strip_suffix(e).map(|b| (b, e))) {
+                if let Some(s) = o.sector(base) {
+                    let label = s.label.clone();
+                    push(r, mentions, &label, stem, i, i + 1, particle, true);
+                    found = true;
+                    break;
+                }
+            }
+        }
+        if found {
+            taken[i] = true;
+            continue;
+        }
+        // Compounds that start with a sector: AI기반, 항공특화산단, 바이오클러스터.
+        if let Some((label, surface, rest)) = sector_prefix(o, word) {
+            if COMPOUND_ENDINGS.iter().any(|e| rest.starts_with(e)) || rest.starts_with("기반") {
+                let modifier_surface = if rest.starts_with("기반") { format!("{surface}기반") } else { surface.clone() };
+                push(r, mentions, &label, &surface, i, i + 1, "", false);
+                if modifier_surface != surface {
+                    if let Some(m) = mentions.last_mut() {
+                        m.modifier = true;
+                    }
+                }
+                taken[i] = true;
+                continue;
+            }
+        }
+        // Productive fields: X산업 (one word), X 분야 / X 분과 (two words).
+        for (stem, particle) in stems(word, o) {
+            if let Some(base) = stem.strip_suffix("산업") {
+                if productive_base(o, base) {
+                    push(r, mentions, base, stem, i, i + 1, particle, true);
+                    taken[i] = true;
+                    break;
+                }
+            }
+        }
+        if taken[i] {
+            continue;
+        }
+        if let Some(next) = word_at(tokens, i + 1) {
+            if (next.starts_with("분야") || next.starts_with("분과")) && tokens[i + 1].space_before && productive_base(o, word) {
+                push(r, mentions, word, word, i, i + 1, "", true);
+                taken[i] = true;
+            }
+        }
+    }
+    // Coordinated lists where most items are sectors: the rest are too
+    // (가전, 자율주행차, 로봇, 사물인터넷, 가상현실, 스마트공장 등).
+    let mut i = 0;
+    while i < tokens.len() {
+        let mut items: Vec<usize> = Vec::new();
+        let mut j = i;
+        while j < tokens.len() && tokens[j].is_word {
+            items.push(j);
+            match tokens.get(j + 1).map(|t| t.text.as_str()) {
+                Some("," | "·") => j += 2,
+                _ => break,
+            }
+        }
+        if items.len() >= 3 {
+            let sectors = items.iter().filter(|&&t| mentions.iter().any(|m| m.kind == EntityType::Sector && m.first == t)).count();
+            if sectors * 2 >= items.len() {
+                for &t in &items {
+                    if taken[t] {
+                        continue;
+                    }
+                    let (stem, particle) = stems(&tokens[t].text, o)
+                        .into_iter()
+                        .find(|(s, _)| hangul_len(s).is_some_and(|l| (2..=6).contains(&l)) && productive_base(o, s))
+                        .unwrap_or(("", ""));
+                    if !stem.is_empty() && (particle.is_empty() || t == *items.last().unwrap_or(&t)) {
+                        let stem = stem.to_string();
+                        push(r, mentions, &stem, &stem, t, t + 1, particle, false);
+                        taken[t] = true;
+                    }
+                }
+            }
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// The longest sector form a word starts with: (label, surface, rest).
+fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
+    let chars: Vec<(usize, char)> = word.char_indices().collect();
+    for cut in (2..chars.len()).rev() {
+        let (byte, _) = chars[cut];
+        let head = &word[..byte];
+        if let Some(s) = o.sector(head) {
+            return Some((s.label.clone(), head.to_string(), word[byte..].to_string()));
+        }
+    }
+    None
+}
+
+/// Whether X of a productive `X산업`/`X 분야` can name a sector.
+fn productive_base(o: &Ontology, base: &str) -> bool {
+    let Some(n) = hangul_len(base) else { return false };
+    (2..=6).contains(&n)
+        && !o.is_stopword("sector-modifier", base)
+        && !["한", "적", "된", "인", "의", "별", "등", "간", "및"].iter().any(|e| base.ends_with(e))
+        && o.organization(base).is_none()
+        && !o.is_place(base)
+        && o.org_suffix(base).is_none()
+}
+
+/// The sector key used for matching (exposed for tests).
+pub fn key(name: &str) -> String {
+    sector_key(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Sentence;
+
+    fn run(text: &str) -> (Recognised, Ontology) {
+        let o = Ontology::load(None).expect("ontology");
+        let sentences: Vec<Sentence> = crate::segment::split_sentences(text)
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| Sentence {
+                index: i,
+                article: 0,
+                text: s.to_string(),
+                start: 0,
+                end: 0,
+            })
+            .collect();
+        (recognise(&sentences, &o), o)
+    }
+
+    fn names(r: &Recognised, kind: EntityType) -> Vec<String> {
+        r.entities
+            .iter()
+            .filter(|e| e.kind == kind && e.strong)
+            .map(|e| e.label().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn tokenizer_separates_punctuation() {
+        let t: Vec<String> = tokenize("인공지능(AI)·모빌리티 ‘TF’를").into_iter().map(|t| t.text).collect();
+        assert_eq!(t, ["인공지능", "(", "AI", ")", "·", "모빌리티", "‘", "TF", "’", "를"]);
+    }
+
+    #[test]
+    fn strips_particles_from_organisation_names() {
+        let (r, _) = run("광주시는 한국광산업진흥회와 협약을 맺었다.");
+        let orgs = names(&r, EntityType::Organization);
+        assert!(orgs.contains(&"광주광역시".to_string()), "{orgs:?}");
+        assert!(orgs.contains(&"한국광산업진흥회".to_string()), "{orgs:?}");
+    }
+
+    #[test]
+    fn abbreviations_become_aliases() {
+        let (r, _) = run("광주시 산하 인공지능산업융합사업단(이하 AI사업단)은 협약을 체결했다. AI사업단은 기업을 지원한다.");
+        let e = r.entities.iter().find(|e| e.label() == "인공지능산업융합사업단").expect("entity");
+        assert!(e.names.contains(&"AI사업단".to_string()), "{:?}", e.names);
+        assert_eq!(r.entities.iter().filter(|e| e.kind == EntityType::Organization).count(), 2);
+    }
+
+    #[test]
+    fn persons_need_a_title() {
+        let (r, _) = run("김준하 인공지능산업융합사업단장은 말했다. 김영문 문화경제부시장이 맡았다. 정부는 지원한다.");
+        let persons = names(&r, EntityType::Person);
+        assert_eq!(persons, ["김준하", "김영문"]);
+        let (r, _) = run("이번 사업은 지역에서 추진된다.");
+        assert!(names(&r, EntityType::Person).is_empty());
+    }
+
+    #[test]
+    fn sectors_map_to_the_vocabulary() {
+        let (r, _) = run("광주시는 ▲친환경자동차산업 ▲에너지 및 수소산업 ▲인공지능(AI) 분야를 육성한다.");
+        let sectors = names(&r, EntityType::Sector);
+        for s in ["친환경자동차", "에너지", "수소", "인공지능"] {
+            assert!(sectors.contains(&s.to_string()), "{s} in {sectors:?}");
+        }
+    }
+}

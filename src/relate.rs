@@ -1,0 +1,491 @@
+//! Stage 5 — relate: finds the seven relations between the entities each
+//! sentence names, using the cues of `ontology/lexicon/cues.tsv`, the
+//! titles of `titles.tsv` and the Korean sentence structure (the topic
+//! marked by 은/는/이/가, companions marked by 와/과, genitives by 의, and
+//! `▲` item lists).
+//!
+//! Every fact records the sentence that states it, the rule that fired and
+//! a confidence.
+
+use std::collections::HashSet;
+
+use crate::model::{EntityType, Relation, Sentence};
+use crate::ontology::{CueKind, OrgClass, Ontology, TitleImplies, TitleRole};
+use crate::recognise::{Mention, Recognised, SentenceMentions};
+
+/// A relation between two document-local entities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalFact {
+    /// Subject entity (index into [`Recognised::entities`]).
+    pub subject: usize,
+    /// The relation.
+    pub relation: Relation,
+    /// Object entity.
+    pub object: usize,
+    /// Index of the sentence that states it.
+    pub sentence: usize,
+    /// The rule that fired.
+    pub rule: &'static str,
+    /// Confidence in `0.0..=1.0`.
+    pub confidence: f32,
+}
+
+const TOPIC_PARTICLES: &[&str] = &["은", "는", "이", "가", "께서", "에서는"];
+const WITH_PARTICLES: &[&str] = &["와", "과", "와의", "과의"];
+const GROUP_WORDS: &[&str] = &["양 기관", "두 기관", "양측", "양 측", "양사", "양 기관은", "세 기관", "3개 기관", "이들 기관"];
+
+struct Doc<'a> {
+    rec: &'a Recognised,
+    ontology: &'a Ontology,
+    sentences: &'a [Sentence],
+    facts: Vec<LocalFact>,
+    seen: HashSet<(usize, Relation, usize)>,
+}
+
+impl Doc<'_> {
+    fn add(&mut self, subject: usize, relation: Relation, object: usize, sentence: usize, rule: &'static str, confidence: f32) {
+        if subject == object {
+            return;
+        }
+        let (s, o) = (&self.rec.entities[subject], &self.rec.entities[object]);
+        let (ds, dob) = relation.signature();
+        if s.kind != ds || o.kind != dob {
+            return;
+        }
+        let key = if relation.is_symmetric() && object < subject {
+            (object, relation, subject)
+        } else {
+            (subject, relation, object)
+        };
+        if self.seen.insert(key) {
+            self.facts.push(LocalFact {
+                subject: key.0,
+                relation,
+                object: key.2,
+                sentence,
+                rule,
+                confidence,
+            });
+        }
+    }
+
+    fn class(&self, entity: usize) -> Option<OrgClass> {
+        self.rec.entities[entity].class
+    }
+}
+
+fn cue(ontology: &Ontology, kind: CueKind, text: &str) -> Option<f32> {
+    ontology
+        .cues(kind)
+        .iter()
+        .filter(|(c, _)| text.contains(c.as_str()))
+        .map(|(_, conf)| *conf)
+        .fold(None, |best, c| Some(best.map_or(c, |b: f32| b.max(c))))
+}
+
+/// The particle a mention carries, looking past a parenthesis that
+/// follows it (`위원회(위원장 …)는`).
+fn particle(s: &SentenceMentions, m: &Mention) -> String {
+    if !m.particle.is_empty() {
+        return m.particle.clone();
+    }
+    let tokens = &s.tokens;
+    let mut i = m.last;
+    if tokens.get(i).is_some_and(|t| t.text == "(" && !t.space_before) {
+        if let Some(close) = (i..tokens.len().min(i + 12)).find(|&j| tokens[j].text == ")") {
+            i = close + 1;
+        }
+    }
+    match tokens.get(i) {
+        Some(t) if t.is_word && !t.space_before => t.text.clone(),
+        Some(t) if t.text == "," => ",".to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Finds the relations of a document.
+pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> Vec<LocalFact> {
+    let mut doc = Doc {
+        rec,
+        ontology,
+        sentences,
+        facts: Vec::new(),
+        seen: HashSet::new(),
+    };
+    let main_actors = main_actors(&doc);
+    let mut last_parties: Vec<usize> = Vec::new();
+    let mut last_body: Option<usize> = None;
+    for (si, s) in rec.sentences.iter().enumerate() {
+        let sentence = &sentences[si];
+        let text = sentence.text.as_str();
+        let main_actor = main_actors.get(sentence.article).copied().flatten();
+        titles(&mut doc, si, s, main_actor);
+        part_of(&mut doc, si, s);
+        let parties = mou(&mut doc, si, s, text, &last_parties);
+        if parties.len() >= 2 {
+            last_parties = parties;
+        }
+        chairs(&mut doc, si, s, text);
+        member_of(&mut doc, si, s, text, last_body);
+        targets(&mut doc, si, s, text, main_actor, &last_parties, last_body);
+        for m in &s.mentions {
+            if m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body) {
+                last_body = Some(m.entity);
+            }
+        }
+    }
+    doc.facts
+}
+
+/// Per article: the organisation the article is about — the first one
+/// that is the topic of one of its first sentences (or stands before a
+/// comma in the headline).
+fn main_actors(doc: &Doc<'_>) -> Vec<Option<usize>> {
+    let articles = doc.sentences.iter().map(|s| s.article + 1).max().unwrap_or(0);
+    let mut out = vec![None; articles];
+    let mut count = vec![0usize; articles];
+    for (si, s) in doc.rec.sentences.iter().enumerate() {
+        let a = doc.sentences[si].article;
+        if out[a].is_some() || count[a] >= 6 {
+            continue;
+        }
+        count[a] += 1;
+        out[a] = s
+            .mentions
+            .iter()
+            .filter(|m| m.kind == EntityType::Organization)
+            .find(|m| {
+                let p = particle(s, m);
+                TOPIC_PARTICLES.contains(&p.as_str()) || p == ","
+            })
+            .map(|m| m.entity);
+    }
+    out
+}
+
+/// headOf, chairs and affiliatedWith from titles.
+fn titles(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, main_actor: Option<usize>) {
+    for t in &s.titles {
+        if t.former || t.title.role == TitleRole::None {
+            continue;
+        }
+        let org = match t.organization {
+            Some(org) => {
+                if t.title.implies == TitleImplies::Education && !doc.rec.entities[org].label().ends_with("교육청") {
+                    continue;
+                }
+                if t.title.implies == TitleImplies::PartyAdjacent && doc.class(org) != Some(OrgClass::Party) {
+                    continue;
+                }
+                Some(org)
+            }
+            None => implied_organization(doc, s, t.title.implies, main_actor),
+        };
+        let Some(org) = org else { continue };
+        let (relation, rule, confidence) = match t.title.role {
+            TitleRole::Leader if doc.class(org).is_some_and(OrgClass::is_chaired) => (Relation::Chairs, "title-leader-of-body", 0.9),
+            TitleRole::Leader => (Relation::HeadOf, "title-head", 0.9),
+            TitleRole::Affiliate => (Relation::AffiliatedWith, "title-post", 0.85),
+            TitleRole::None => continue,
+        };
+        let confidence = if t.organization.is_some() { confidence } else { confidence - 0.1 };
+        doc.add(t.person, relation, org, si, rule, confidence);
+    }
+}
+
+/// The organisation a bare title refers to.
+fn implied_organization(doc: &Doc<'_>, s: &SentenceMentions, implies: TitleImplies, main_actor: Option<usize>) -> Option<usize> {
+    let wanted: &[OrgClass] = match implies {
+        TitleImplies::City => &[OrgClass::City, OrgClass::Metropolitan],
+        TitleImplies::Province => &[OrgClass::Province],
+        TitleImplies::County => &[OrgClass::County],
+        TitleImplies::District => &[OrgClass::District],
+        TitleImplies::Council => &[OrgClass::Council],
+        TitleImplies::Party => &[OrgClass::Party],
+        _ => return None,
+    };
+    let fits = |e: usize| doc.class(e).is_some_and(|c| wanted.contains(&c));
+    // In the sentence first, then the article's main actor, then the
+    // document (for councils and cities only).
+    if let Some(m) = s.mentions.iter().find(|m| m.kind == EntityType::Organization && fits(m.entity)) {
+        return Some(m.entity);
+    }
+    if implies == TitleImplies::Party {
+        return None;
+    }
+    if let Some(a) = main_actor.filter(|&a| fits(a)) {
+        return Some(a);
+    }
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for m in doc.rec.sentences.iter().flat_map(|s| &s.mentions) {
+        if m.kind == EntityType::Organization && fits(m.entity) {
+            match counts.iter_mut().find(|(e, _)| *e == m.entity) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((m.entity, 1)),
+            }
+        }
+    }
+    counts.into_iter().max_by_key(|&(e, c)| (c, std::cmp::Reverse(e))).map(|(e, _)| e)
+}
+
+/// partOf: `A 산하 B`, `A B` names (the parent written first), and bodies
+/// that an organisation launches (`A가 ‘B TF’를 가동한다`).
+fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions) {
+    let orgs: Vec<&Mention> = s.mentions.iter().filter(|m| m.kind == EntityType::Organization).collect();
+    for m in &orgs {
+        if let Some(parent) = doc.rec.entities[m.entity].parent {
+            let child_class = doc.class(m.entity);
+            if matches!(child_class, Some(OrgClass::Body | OrgClass::Branch | OrgClass::Standing)) {
+                doc.add(m.entity, Relation::PartOf, parent, si, "name-with-parent", 0.85);
+            }
+        }
+    }
+    for w in orgs.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if b.first == a.last + 1 && s.tokens.get(a.last).is_some_and(|t| t.text == "산하") {
+            doc.add(b.entity, Relation::PartOf, a.entity, si, "sanha", 0.95);
+        }
+    }
+    let text: String = s.tokens.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ");
+    if let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::PartOf), &text.replace(' ', "")) {
+        let topic = orgs.iter().find(|m| TOPIC_PARTICLES.contains(&particle(s, m).as_str()));
+        if let Some(topic) = topic {
+            for m in &orgs {
+                let p = particle(s, m);
+                if m.entity != topic.entity && doc.class(m.entity) == Some(OrgClass::Body) && matches!(p.as_str(), "을" | "를") {
+                    doc.add(m.entity, Relation::PartOf, topic.entity, si, "launches-body", conf.min(0.8));
+                }
+            }
+        }
+    }
+}
+
+/// signedMouWith: the parties are the sentence's subject (with its 와/과
+/// companions) and the organisations it signs with. Returns the parties.
+fn mou(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, last_parties: &[usize]) -> Vec<usize> {
+    let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::SignedMouWith), text) else {
+        return Vec::new();
+    };
+    if cue(doc.ontology, CueKind::MouNegative, text).is_some() || text.contains("않") {
+        return Vec::new();
+    }
+    let mut parties: Vec<usize> = Vec::new();
+    for (i, m) in s.mentions.iter().enumerate() {
+        if m.kind != EntityType::Organization {
+            continue;
+        }
+        let p = particle(s, m);
+        let listed = s.tokens.get(m.last).is_some_and(|t| t.text == ",")
+            && s.mentions.get(i + 1).is_some_and(|n| n.kind == EntityType::Organization);
+        let before_deung = s.tokens.get(m.last).is_some_and(|t| t.text == "등" || t.text.starts_with("등"));
+        if TOPIC_PARTICLES.contains(&p.as_str()) || WITH_PARTICLES.contains(&p.as_str()) || listed || before_deung || p == "도" {
+            // Not the parent of `X 산하 Y`.
+            if s.tokens.get(m.last).is_some_and(|t| t.text == "산하") {
+                continue;
+            }
+            if !parties.contains(&m.entity) {
+                parties.push(m.entity);
+            }
+        }
+    }
+    if parties.len() < 2 && GROUP_WORDS.iter().any(|g| text.contains(g)) {
+        return last_parties.to_vec();
+    }
+    if parties.len() >= 2 {
+        for i in 0..parties.len() {
+            for j in i + 1..parties.len() {
+                doc.add(parties[i], Relation::SignedMouWith, parties[j], si, "mou-parties", conf);
+            }
+        }
+    }
+    parties
+}
+
+/// chairs: `X 위원장은 NAME이 맡았으며`, `NAME 주재로 … 회의`.
+fn chairs(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str) {
+    let persons: Vec<&Mention> = s.mentions.iter().filter(|m| m.kind == EntityType::Person).collect();
+    if persons.is_empty() {
+        return;
+    }
+    let bodies: Vec<&Mention> = s
+        .mentions
+        .iter()
+        .filter(|m| m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body))
+        .collect();
+    for b in &bodies {
+        let next = s.tokens.get(b.last).map(|t| t.text.as_str()).unwrap_or("");
+        if (next.starts_with("위원장") || next.starts_with("단장") || next.starts_with("회장")) && text.contains("맡") {
+            if let Some(p) = persons.iter().find(|p| p.first > b.last) {
+                doc.add(p.entity, Relation::Chairs, b.entity, si, "chair-assigned", 0.9);
+            }
+        }
+    }
+    if let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::Chairs), text) {
+        if let Some(pos) = s.tokens.iter().position(|t| t.text.starts_with("주재")) {
+            let presider = persons.iter().filter(|p| p.first < pos && pos - p.last <= 2).last();
+            let body = bodies.iter().find(|b| b.first > pos);
+            if let (Some(p), Some(b)) = (presider, body) {
+                if text.contains("회의") {
+                    doc.add(p.entity, Relation::Chairs, b.entity, si, "presides-meeting", conf.min(0.8));
+                }
+            }
+        }
+    }
+}
+
+/// memberOf: `위원으로는 A, B, C …이 참여`, `협의체에는 A, B …이 참여`.
+fn member_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, last_body: Option<usize>) {
+    let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::MemberOf), text) else {
+        return;
+    };
+    if text.contains("참석") && !text.contains("참여") {
+        return;
+    }
+    let body = s
+        .mentions
+        .iter()
+        .find(|m| m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body))
+        .map(|m| m.entity)
+        .or(last_body.filter(|_| text.contains("위원으로")));
+    let Some(body) = body else { return };
+    let orgs: Vec<(usize, &Mention)> = s
+        .mentions
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.kind == EntityType::Organization && m.entity != body)
+        .collect();
+    for (i, m) in &orgs {
+        let next = s.tokens.get(m.last).map(|t| t.text.as_str()).unwrap_or("");
+        let p = particle(s, m);
+        let in_list = next == "," || next == "등" || next == "·" || p == "이" || p == "가" || p == "과" || p == "와";
+        let followed_by_org = s.mentions.get(i + 1).is_some_and(|n| n.kind == EntityType::Organization);
+        if in_list && (followed_by_org || next == "등" || p == "이" || p == "가") && !s.titles.iter().any(|t| t.organization == Some(m.entity)) {
+            doc.add(m.entity, Relation::MemberOf, body, si, "participates", conf);
+        }
+    }
+}
+
+/// targetsSector: the sentence's actor and the sectors it names, when a
+/// policy cue is present.
+fn targets(
+    doc: &mut Doc<'_>,
+    si: usize,
+    s: &SentenceMentions,
+    text: &str,
+    main_actor: Option<usize>,
+    last_parties: &[usize],
+    last_body: Option<usize>,
+) {
+    let sectors: Vec<&Mention> = s.mentions.iter().filter(|m| m.kind == EntityType::Sector && !m.modifier).collect();
+    if sectors.is_empty() {
+        return;
+    }
+    let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::TargetsSector), text) else {
+        return;
+    };
+    // ▲ items that start with an organisation: each item is its own.
+    let bullets: Vec<usize> = s.tokens.iter().enumerate().filter(|(_, t)| t.text == "▲").map(|(i, _)| i).collect();
+    let mut item_handled: HashSet<usize> = HashSet::new();
+    if bullets.len() >= 2 {
+        for (bi, &b) in bullets.iter().enumerate() {
+            let end = bullets.get(bi + 1).copied().unwrap_or(s.tokens.len());
+            let Some(org) = s.mentions.iter().find(|m| m.first == b + 1 && m.kind == EntityType::Organization) else {
+                continue;
+            };
+            for sec in sectors.iter().filter(|m| m.first > b && m.first < end) {
+                doc.add(org.entity, Relation::TargetsSector, sec.entity, si, "bullet-item", conf.min(0.8));
+                item_handled.insert(sec.first);
+            }
+        }
+    }
+    // Genitive: 정부의 수소경제 육성정책.
+    for m in s.mentions.iter().filter(|m| m.kind == EntityType::Organization && particle(s, m) == "의") {
+        if let Some(sec) = sectors.iter().find(|x| x.first == m.last || x.first == m.last + 1) {
+            doc.add(m.entity, Relation::TargetsSector, sec.entity, si, "genitive-policy", conf.min(0.8));
+        }
+    }
+    let actors = actors(doc, s, text, main_actor, last_parties, last_body);
+    for actor in actors {
+        for sec in &sectors {
+            if item_handled.contains(&sec.first) {
+                continue;
+            }
+            doc.add(actor, Relation::TargetsSector, sec.entity, si, "actor-policy", conf);
+        }
+    }
+}
+
+/// Who acts in a sentence: its topic (with 와/과 companions), the parties
+/// of the last agreement for `양 기관`, the body of a `X 분과`, the
+/// organisation of an official who speaks, or else the article's subject.
+fn actors(
+    doc: &Doc<'_>,
+    s: &SentenceMentions,
+    text: &str,
+    main_actor: Option<usize>,
+    last_parties: &[usize],
+    last_body: Option<usize>,
+) -> Vec<usize> {
+    if GROUP_WORDS.iter().any(|g| text.contains(g)) && !last_parties.is_empty() {
+        return last_parties.to_vec();
+    }
+    for (i, m) in s.mentions.iter().enumerate() {
+        let p = particle(s, m);
+        let topic = TOPIC_PARTICLES.contains(&p.as_str()) || (p == "," && m.first == 0);
+        if !topic {
+            continue;
+        }
+        match m.kind {
+            EntityType::Organization => {
+                let mut group = vec![m.entity];
+                for prev in s.mentions[..i].iter().rev() {
+                    if prev.kind == EntityType::Organization && WITH_PARTICLES.contains(&particle(s, prev).as_str()) {
+                        group.push(prev.entity);
+                    } else {
+                        break;
+                    }
+                }
+                return group;
+            }
+            EntityType::Person => {
+                if let Some(org) = person_organization(doc, m.entity) {
+                    return vec![org];
+                }
+            }
+            EntityType::Sector if m.subcommittee => {
+                if let Some(body) = last_body {
+                    return vec![body];
+                }
+            }
+            _ => {}
+        }
+    }
+    // "황 보좌관은": a surname and a title refer back to a person.
+    if let Some(first) = s.tokens.first().filter(|t| t.is_word && t.text.chars().count() == 1) {
+        if doc.ontology.surnames.contains(&first.text) {
+            let person = doc
+                .rec
+                .entities
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e.kind == EntityType::Person && e.label().starts_with(first.text.as_str()) && e.label().chars().count() >= 2);
+            if let Some((p, _)) = person {
+                if let Some(org) = person_organization(doc, p) {
+                    return vec![org];
+                }
+            }
+        }
+    }
+    if s.mentions.iter().any(|m| m.kind == EntityType::Person) {
+        return Vec::new();
+    }
+    main_actor.into_iter().collect()
+}
+
+/// The organisation a person holds a post in, from the facts found so far.
+fn person_organization(doc: &Doc<'_>, person: usize) -> Option<usize> {
+    doc.facts
+        .iter()
+        .find(|f| f.subject == person && matches!(f.relation, Relation::HeadOf | Relation::AffiliatedWith | Relation::Chairs))
+        .map(|f| f.object)
+}

@@ -1,0 +1,172 @@
+//! Stage 3 — segment: splits the cleaned articles into sentences, each
+//! with its character offsets in the document's cleaned text.
+//!
+//! The cleaned text is the articles' paragraphs joined by a newline, with a
+//! blank line between articles. Paragraphs that a web page broke in the
+//! middle of a word (`…발전 방향` / `을 제시하고…`) are joined first.
+
+use crate::clean::{is_sentence_line, CleanDocument};
+use crate::model::Sentence;
+
+/// A document split into sentences.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Segmented {
+    /// The cleaned text the offsets refer to.
+    pub text: String,
+    /// The sentences, in order.
+    pub sentences: Vec<Sentence>,
+}
+
+/// Words that begin a sentence although they are one syllable long.
+const SHORT_SENTENCE_STARTS: &[&str] = &[
+    "각", "양", "두", "이", "그", "또", "전", "총", "더", "및", "한", "새", "본", "당", "현", "약", "첫", "또한", "이에", "이날",
+];
+
+fn continues_previous(previous: &str, next: &str) -> bool {
+    if is_sentence_line(previous) || previous.ends_with(['.', '!', '?', ':', '"', '”', '’', '\'']) {
+        return false;
+    }
+    let first = next.split(' ').next().unwrap_or("");
+    let syllables = first.chars().filter(|c| ('가'..='힣').contains(c)).count();
+    first.chars().next().is_some_and(|c| ('가'..='힣').contains(&c))
+        && syllables <= 2
+        && syllables == first.chars().count()
+        && !SHORT_SENTENCE_STARTS.contains(&first)
+        && is_sentence_line(next)
+}
+
+/// Joins paragraphs broken in the middle of a sentence.
+fn join_broken(paragraphs: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(paragraphs.len());
+    let mut body_started = false;
+    for p in paragraphs {
+        match out.last_mut() {
+            Some(last) if body_started && continues_previous(last, p) => last.push_str(p),
+            _ => out.push(p.clone()),
+        }
+        body_started |= is_sentence_line(p);
+    }
+    out
+}
+
+/// Splits a paragraph into sentences: after `.`, `!` or `?` (and any
+/// closing quotes) followed by white space, unless a digit precedes it.
+pub fn split_sentences(paragraph: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = paragraph.char_indices().collect();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < chars.len() {
+        let (_, c) = chars[i];
+        if matches!(c, '.' | '!' | '?') && i > 0 && !chars[i - 1].1.is_ascii_digit() {
+            let mut j = i + 1;
+            while j < chars.len() && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | '」' | '』') {
+                j += 1;
+            }
+            if j < chars.len() && chars[j].1.is_whitespace() {
+                let end = chars[j].0;
+                let s = paragraph[start..end].trim();
+                if !s.is_empty() {
+                    out.push(s);
+                }
+                start = end;
+                i = j;
+            }
+        }
+        i += 1;
+    }
+    let rest = paragraph[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+/// Segments a cleaned document.
+pub fn segment(doc: &CleanDocument) -> Segmented {
+    let mut text = String::new();
+    let mut chars = 0usize;
+    let mut sentences = Vec::new();
+    for (article_index, article) in doc.articles.iter().enumerate() {
+        if article_index > 0 {
+            text.push_str("\n\n");
+            chars += 2;
+        }
+        for (pi, paragraph) in join_broken(&article.paragraphs).iter().enumerate() {
+            if pi > 0 {
+                text.push('\n');
+                chars += 1;
+            }
+            let base_byte = text.len();
+            text.push_str(paragraph);
+            for s in split_sentences(paragraph) {
+                // `s` is a sub-slice of `paragraph`: find its byte offset.
+                let offset = s.as_ptr() as usize - paragraph.as_ptr() as usize;
+                let start = chars + paragraph[..offset].chars().count();
+                let end = start + s.chars().count();
+                debug_assert_eq!(&text[base_byte + offset..base_byte + offset + s.len()], s);
+                sentences.push(Sentence {
+                    index: sentences.len(),
+                    article: article_index,
+                    text: s.to_string(),
+                    start,
+                    end,
+                });
+            }
+            chars += paragraph.chars().count();
+        }
+    }
+    Segmented { text, sentences }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clean::Article;
+
+    #[test]
+    fn splits_on_sentence_ends_not_decimals() {
+        assert_eq!(
+            split_sentences("기온은 2.7도였다. 광주시는 “좋다.”라고 말했다. 끝!"),
+            ["기온은 2.7도였다.", "광주시는 “좋다.”라고 말했다.", "끝!"]
+        );
+    }
+
+    #[test]
+    fn offsets_point_into_the_cleaned_text() {
+        let doc = CleanDocument {
+            articles: vec![
+                Article {
+                    title: Some("제목".into()),
+                    date: None,
+                    paragraphs: vec!["제목 줄".into(), "첫 문장이다. 둘째 문장이다.".into()],
+                },
+                Article {
+                    title: None,
+                    date: None,
+                    paragraphs: vec!["다른 기사다.".into()],
+                },
+            ],
+        };
+        let seg = segment(&doc);
+        let chars: Vec<char> = seg.text.chars().collect();
+        for s in &seg.sentences {
+            let slice: String = chars[s.start..s.end].iter().collect();
+            assert_eq!(slice, s.text);
+        }
+        assert_eq!(seg.sentences.len(), 4);
+        assert_eq!(seg.sentences[3].article, 1);
+    }
+
+    #[test]
+    fn joins_paragraphs_broken_mid_word() {
+        let joined = join_broken(&[
+            "머리 문장이다.".to_string(),
+            "이번 협약은 발전 방향".to_string(),
+            "을 제시하고 마련됐다.".to_string(),
+            "양 기관은 협력한다.".to_string(),
+        ]);
+        assert_eq!(joined[1], "이번 협약은 발전 방향을 제시하고 마련됐다.");
+        assert_eq!(joined.len(), 3);
+    }
+}

@@ -1,0 +1,782 @@
+//! The RDF mapping of [`DocumentGraph`]s and the embedded Oxigraph store.
+//!
+//! Every document lives in its own named graph, named by the document's IRI
+//! ([`DocumentMeta::iri`](crate::model::DocumentMeta::iri)). Rebuilding a
+//! document drops its graph and writes the new one in the same transaction,
+//! so a document is never half written and never duplicated.
+//!
+//! The mapping (`ng:` is [`ONTOLOGY_NS`]):
+//!
+//! ```turtle
+//! GRAPH <doc> {
+//!   <doc> a ng:Document ; ng:documentId "id" ; ng:sourcePath "source" ;
+//!         dcterms:title "…"@ko ; dcterms:date "2024-01-31"^^xsd:date .
+//!   <E> a ng:Organization ; rdfs:label "…"@ko ; skos:altLabel "…"@ko ;
+//!       ng:mentionedIn <doc> .
+//!   <S> ng:signedMouWith <O> .
+//!   <doc#f0> a rdf:Statement ; rdf:subject <S> ; rdf:predicate ng:signedMouWith ;
+//!       rdf:object <O> ; prov:wasDerivedFrom <doc> ; ng:evidence <doc#s3> ;
+//!       ng:rule "mou.signed" ; ng:confidence "0.9"^^xsd:decimal .
+//!   <doc#s3> a ng:Sentence ; ng:text "…"@ko ; ng:startOffset 120 ;
+//!       ng:endOffset 180 ; ng:inDocument <doc> .
+//! }
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use oxigraph::model::vocab::{rdf, rdfs, xsd};
+use oxigraph::model::{GraphName, Literal, NamedNode, NamedNodeRef, Quad, Term};
+use oxigraph::sparql::{QueryResults, QuerySolution, SparqlEvaluator};
+use oxigraph::store::{StorageError, Store};
+
+use crate::model::{DocumentGraph, EntityType, Relation, ONTOLOGY_NS};
+use crate::{Error, Result};
+
+/// `http://www.w3.org/ns/prov#`
+pub const PROV_NS: &str = "http://www.w3.org/ns/prov#";
+/// `http://purl.org/dc/terms/`
+pub const DCTERMS_NS: &str = "http://purl.org/dc/terms/";
+/// `http://www.w3.org/2004/02/skos/core#`
+pub const SKOS_NS: &str = "http://www.w3.org/2004/02/skos/core#";
+
+/// The prefixes used in SPARQL queries and in Turtle / TriG output.
+pub const PREFIXES: [(&str, &str); 10] = [
+    ("ng", ONTOLOGY_NS),
+    ("id", crate::model::RESOURCE_NS),
+    ("doc", crate::model::DOCUMENT_NS),
+    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
+    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+    ("skos", SKOS_NS),
+    ("dcterms", DCTERMS_NS),
+    ("prov", PROV_NS),
+    ("owl", "http://www.w3.org/2002/07/owl#"),
+];
+
+/// Transactions are cut after this many quads (a document is never split).
+const BATCH_QUADS: usize = 100_000;
+
+/// The SPARQL `PREFIX` declarations of [`PREFIXES`].
+pub fn sparql_prefixes() -> String {
+    PREFIXES
+        .iter()
+        .map(|(p, iri)| format!("PREFIX {p}: <{iri}>\n"))
+        .collect()
+}
+
+/// Builds a named node; an IRI that does not parse is repaired by
+/// percent-encoding the characters IRIs forbid, so that the store never holds
+/// an IRI that its own serialisers would write out broken.
+fn node(iri: &str) -> NamedNode {
+    NamedNode::new(iri).unwrap_or_else(|_| {
+        let mut out = String::with_capacity(iri.len());
+        for c in iri.chars() {
+            if c.is_control()
+                || c.is_whitespace()
+                || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+            {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        NamedNode::new(&out).unwrap_or_else(|_| {
+            NamedNode::new_unchecked(format!(
+                "{}invalid/{}",
+                crate::model::RESOURCE_NS,
+                crate::model::iri_escape(iri)
+            ))
+        })
+    })
+}
+
+fn ng(local: &str) -> NamedNode {
+    node(&format!("{ONTOLOGY_NS}{local}"))
+}
+
+fn ko(text: &str) -> Literal {
+    Literal::new_language_tagged_literal_unchecked(text, "ko")
+}
+
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// The decimal lexical form of a confidence (`0.9`, `1.0`).
+fn decimal(value: f32) -> String {
+    let v = if value.is_finite() {
+        value.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let s = format!("{v}");
+    if s.contains('.') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// The quads of one document, all in the named graph `<doc.meta.iri()>`,
+/// without duplicates and in a stable order.
+pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
+    let doc_iri = doc.meta.iri();
+    let d = node(&doc_iri);
+    let graph = GraphName::NamedNode(d.clone());
+    let mut seen = HashSet::new();
+    let mut quads = Vec::new();
+    let mut push = |s: &NamedNode, p: NamedNodeRef<'_>, o: Term| {
+        let q = Quad::new(s.clone(), p, o, graph.clone());
+        if seen.insert(q.clone()) {
+            quads.push(q);
+        }
+    };
+
+    // The document.
+    push(&d, rdf::TYPE, ng("Document").into());
+    push(
+        &d,
+        ng("documentId").as_ref(),
+        Literal::new_simple_literal(&doc.meta.id).into(),
+    );
+    push(
+        &d,
+        ng("sourcePath").as_ref(),
+        Literal::new_simple_literal(&doc.meta.source).into(),
+    );
+    if let Some(title) = doc.meta.title.as_deref().filter(|t| !t.trim().is_empty()) {
+        push(
+            &d,
+            node(&format!("{DCTERMS_NS}title")).as_ref(),
+            ko(title).into(),
+        );
+    }
+    if let Some(date) = doc.meta.date.as_deref().filter(|t| !t.trim().is_empty()) {
+        let lit = if is_iso_date(date) {
+            Literal::new_typed_literal(date, xsd::DATE)
+        } else {
+            Literal::new_simple_literal(date)
+        };
+        push(&d, node(&format!("{DCTERMS_NS}date")).as_ref(), lit.into());
+    }
+
+    // Entities.
+    let alt_label = node(&format!("{SKOS_NS}altLabel"));
+    let mentioned_in = ng("mentionedIn");
+    for e in &doc.entities {
+        let s = node(&e.iri);
+        push(&s, rdf::TYPE, node(&e.kind.class_iri()).into());
+        push(&s, rdfs::LABEL, ko(&e.label).into());
+        for alias in &e.aliases {
+            if alias != &e.label {
+                push(&s, alt_label.as_ref(), ko(alias).into());
+            }
+        }
+        push(&s, mentioned_in.as_ref(), d.clone().into());
+    }
+
+    // Facts, their reification and their sentences.
+    let evidence = ng("evidence");
+    let rule = ng("rule");
+    let confidence = ng("confidence");
+    let derived = node(&format!("{PROV_NS}wasDerivedFrom"));
+    let mut sentences = BTreeSet::new();
+    for (n, fact) in doc.facts.iter().enumerate() {
+        let s = node(&fact.subject);
+        let o = node(&fact.object);
+        let p = node(&fact.relation.property_iri());
+        push(&s, p.as_ref(), o.clone().into());
+
+        let f = node(&format!("{doc_iri}#f{n}"));
+        let ev = &fact.evidence;
+        let sent = node(&format!("{doc_iri}#s{}", ev.sentence));
+        push(&f, rdf::TYPE, rdf::STATEMENT.into_owned().into());
+        push(&f, rdf::SUBJECT, s.into());
+        push(&f, rdf::PREDICATE, p.into());
+        push(&f, rdf::OBJECT, o.into());
+        push(&f, derived.as_ref(), d.clone().into());
+        push(&f, evidence.as_ref(), sent.clone().into());
+        push(
+            &f,
+            rule.as_ref(),
+            Literal::new_simple_literal(&ev.rule).into(),
+        );
+        push(
+            &f,
+            confidence.as_ref(),
+            Literal::new_typed_literal(decimal(ev.confidence), xsd::DECIMAL).into(),
+        );
+        if sentences.insert(ev.sentence) {
+            push(&sent, rdf::TYPE, ng("Sentence").into());
+            push(&sent, ng("text").as_ref(), ko(&ev.text).into());
+            push(
+                &sent,
+                ng("startOffset").as_ref(),
+                Literal::new_typed_literal(ev.start.to_string(), xsd::INTEGER).into(),
+            );
+            push(
+                &sent,
+                ng("endOffset").as_ref(),
+                Literal::new_typed_literal(ev.end.to_string(), xsd::INTEGER).into(),
+            );
+            push(&sent, ng("inDocument").as_ref(), d.clone().into());
+        }
+    }
+    quads
+}
+
+/// What [`GraphStore::replace_documents`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Documents written (each replacing any earlier version).
+    pub documents: usize,
+    /// Quads written.
+    pub quads: usize,
+}
+
+/// Counts over the whole store, see [`GraphStore::stats`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Number of documents.
+    pub documents: usize,
+    /// Distinct entity IRIs by type (`Person`, `Organization`, …).
+    pub entities: BTreeMap<String, usize>,
+    /// Distinct relation triples by relation; a symmetric relation counts
+    /// each unordered pair once.
+    pub relations: BTreeMap<String, usize>,
+    /// Total number of quads.
+    pub quads: usize,
+    /// Size of the store directory on disk in bytes (`None` in memory).
+    pub size_bytes: Option<u64>,
+}
+
+impl Stats {
+    /// All entities, whatever their type.
+    pub fn total_entities(&self) -> usize {
+        self.entities.values().sum()
+    }
+
+    /// All relation triples, whatever their relation.
+    pub fn total_relations(&self) -> usize {
+        self.relations.values().sum()
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rows: Vec<(String, String)> = vec![
+            ("documents".into(), self.documents.to_string()),
+            ("entities".into(), self.total_entities().to_string()),
+        ];
+        for (t, n) in &self.entities {
+            rows.push((format!("  {t}"), n.to_string()));
+        }
+        rows.push(("relations".into(), self.total_relations().to_string()));
+        for (r, n) in &self.relations {
+            rows.push((format!("  {r}"), n.to_string()));
+        }
+        rows.push(("quads".into(), self.quads.to_string()));
+        if let Some(size) = self.size_bytes {
+            rows.push(("size on disk".into(), human_bytes(size)));
+        }
+        let w1 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+        let w2 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+        for (k, v) in rows {
+            writeln!(f, "{k:<w1$}  {v:>w2$}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A node of the exported graph: one entity with everything the documents
+/// say about its names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRow {
+    /// The entity IRI.
+    pub iri: String,
+    /// Its label (the one most documents use; ties go to the longest).
+    pub label: String,
+    /// Its type (`Person`, `Organization`, `Sector`, `Place`).
+    pub kind: String,
+    /// Every other name, over all documents, sorted.
+    pub aliases: Vec<String>,
+    /// Ids of the documents that mention it, sorted.
+    pub documents: Vec<String>,
+}
+
+/// An edge of the exported graph: one relation between two entities, merged
+/// over all documents that state it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeRow {
+    /// Subject IRI (for a symmetric relation, the smaller IRI).
+    pub source: String,
+    /// Object IRI.
+    pub target: String,
+    /// Relation name (`signedMouWith`, …).
+    pub relation: String,
+    /// Label of the source node.
+    pub source_label: String,
+    /// Label of the target node.
+    pub target_label: String,
+    /// Ids of the documents that state it, sorted.
+    pub documents: Vec<String>,
+    /// Number of documents that state it.
+    pub weight: usize,
+    /// Earliest date of those documents, when they have one.
+    pub first_seen: Option<String>,
+    /// Latest date of those documents.
+    pub last_seen: Option<String>,
+    /// `(document id, sentence)` pairs that state it, sorted, deduplicated.
+    pub evidence: Vec<(String, String)>,
+}
+
+/// The Oxigraph store of the knowledge graph, on disk (RocksDB) or in memory.
+#[derive(Clone)]
+pub struct GraphStore {
+    store: Store,
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for GraphStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GraphStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn describe_open_error(e: &StorageError) -> String {
+    let raw = e.to_string();
+    let lower = raw.to_lowercase();
+    if lower.contains("lock") {
+        format!("the store is in use by another process ({raw})")
+    } else {
+        format!("not a valid newsgraph store, or it is corrupt: {raw}")
+    }
+}
+
+impl GraphStore {
+    /// Opens the on-disk store at `path`, creating the directory and an empty
+    /// store if it does not exist. A directory that exists but holds
+    /// something else, or a corrupt store, gives [`Error::Store`].
+    pub fn open(path: &Path) -> Result<Self> {
+        let err = |message: String| Error::Store {
+            path: path.to_path_buf(),
+            message,
+        };
+        if path.exists() {
+            if !path.is_dir() {
+                return Err(err("exists but is not a directory".into()));
+            }
+            let non_empty = std::fs::read_dir(path)
+                .map_err(|e| err(format!("cannot read the directory: {e}")))?
+                .next()
+                .is_some();
+            if non_empty && !path.join("CURRENT").is_file() {
+                return Err(err(
+                    "the directory exists but is not a newsgraph store (no RocksDB CURRENT file); \
+                     choose another --store directory or remove it"
+                        .into(),
+                ));
+            }
+        } else {
+            std::fs::create_dir_all(path)
+                .map_err(|e| err(format!("cannot create the directory: {e}")))?;
+        }
+        let store = Store::open(path).map_err(|e| err(describe_open_error(&e)))?;
+        Ok(GraphStore {
+            store,
+            path: Some(path.to_path_buf()),
+        })
+    }
+
+    /// Opens the on-disk store at `path`, which must exist already (for
+    /// reading commands: they should not create an empty store by mistake).
+    pub fn open_existing(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::Store {
+                path: path.to_path_buf(),
+                message: "no store here; run `newsgraph build` first".into(),
+            });
+        }
+        if path.is_dir() && !path.join("CURRENT").is_file() {
+            let empty = std::fs::read_dir(path)
+                .map(|mut d| d.next().is_none())
+                .unwrap_or(false);
+            if empty {
+                return Err(Error::Store {
+                    path: path.to_path_buf(),
+                    message: "the directory is empty, not a store; run `newsgraph build` first"
+                        .into(),
+                });
+            }
+        }
+        Self::open(path)
+    }
+
+    /// A fresh, empty store in memory.
+    pub fn in_memory() -> Result<Self> {
+        let store = Store::new().map_err(|e| Error::Store {
+            path: PathBuf::from("<memory>"),
+            message: e.to_string(),
+        })?;
+        Ok(GraphStore { store, path: None })
+    }
+
+    /// The store directory (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The underlying Oxigraph store.
+    pub fn inner(&self) -> &Store {
+        &self.store
+    }
+
+    /// The path shown in messages (`<memory>` for an in-memory store).
+    pub fn display_path(&self) -> PathBuf {
+        self.path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("<memory>"))
+    }
+
+    pub(crate) fn store_error(&self, e: impl fmt::Display) -> Error {
+        Error::Store {
+            path: self.display_path(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Writes the documents, each replacing any earlier version of the same
+    /// document (same id): its named graph is dropped and rewritten. Other
+    /// documents are untouched. Documents are written in transactions of
+    /// whole documents, so a crash never leaves half a document behind.
+    pub fn replace_documents(&self, docs: &[DocumentGraph]) -> Result<WriteSummary> {
+        let mut summary = WriteSummary::default();
+        let mut tx = self.store.start_transaction().map_err(|e| self.store_error(e))?;
+        let mut in_batch = 0;
+        for doc in docs {
+            let quads = document_quads(doc);
+            let graph = node(&doc.meta.iri());
+            tx.remove_named_graph(graph.as_ref())
+                .map_err(|e| self.store_error(e))?;
+            tx.extend(quads.iter());
+            in_batch += quads.len();
+            summary.documents += 1;
+            summary.quads += quads.len();
+            if in_batch >= BATCH_QUADS {
+                tx.commit().map_err(|e| self.store_error(e))?;
+                tx = self.store.start_transaction().map_err(|e| self.store_error(e))?;
+                in_batch = 0;
+            }
+        }
+        tx.commit().map_err(|e| self.store_error(e))?;
+        Ok(summary)
+    }
+
+    /// Runs a SELECT query (with [`sparql_prefixes`] prepended) over the
+    /// union of the named graphs and returns its solutions.
+    fn select(&self, body: &str) -> Result<Vec<QuerySolution>> {
+        let text = format!("{}{body}", sparql_prefixes());
+        let mut prepared = SparqlEvaluator::new()
+            .parse_query(&text)
+            .map_err(|e| Error::Query(format!("internal query: {e}")))?;
+        prepared.dataset_mut().set_default_graph_as_union();
+        match prepared
+            .on_store(&self.store)
+            .execute()
+            .map_err(|e| self.store_error(e))?
+        {
+            QueryResults::Solutions(solutions) => solutions
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| self.store_error(e)),
+            _ => Err(Error::Query("internal query is not a SELECT".into())),
+        }
+    }
+
+    /// Counts documents, entities, relations and quads.
+    pub fn stats(&self) -> Result<Stats> {
+        let mut stats = Stats::default();
+        let docs = self.select(
+            "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { GRAPH ?g { ?d a ng:Document } }",
+        )?;
+        stats.documents = docs
+            .first()
+            .and_then(|s| s.get("n"))
+            .and_then(term_usize)
+            .unwrap_or(0);
+        for s in self.select(
+            "SELECT ?t (COUNT(DISTINCT ?e) AS ?n) WHERE {
+               GRAPH ?g { ?e a ?t }
+               FILTER(STRSTARTS(STR(?t), STR(ng:)) && ?t != ng:Document && ?t != ng:Sentence)
+             } GROUP BY ?t",
+        )? {
+            if let (Some(Term::NamedNode(t)), Some(n)) = (s.get("t"), s.get("n")) {
+                let name = t.as_str().trim_start_matches(ONTOLOGY_NS).to_string();
+                stats.entities.insert(name, term_usize(n).unwrap_or(0));
+            }
+        }
+        let mut triples: HashSet<(String, String, String)> = HashSet::new();
+        for s in self.select(&format!(
+            "SELECT DISTINCT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?p {{ {} }} }}",
+            relation_values()
+        ))? {
+            if let (Some(su), Some(p), Some(o)) = (s.get("s"), s.get("p"), s.get("o")) {
+                let rel = local_name(p);
+                let (a, b) = (iri_of(su), iri_of(o));
+                let symmetric = rel.parse::<Relation>().is_ok_and(|r| r.is_symmetric());
+                let (a, b) = if symmetric && b < a { (b, a) } else { (a, b) };
+                triples.insert((rel, a, b));
+            }
+        }
+        for (rel, _, _) in triples {
+            *stats.relations.entry(rel).or_default() += 1;
+        }
+        stats.quads = self.store.len().map_err(|e| self.store_error(e))?;
+        stats.size_bytes = self.path.as_deref().map(dir_size);
+        Ok(stats)
+    }
+
+    /// The graph's nodes: every entity of a scored type or `Place`, merged
+    /// over all documents, sorted by IRI.
+    pub fn entities(&self) -> Result<Vec<NodeRow>> {
+        let types: String = EntityType::ALL
+            .iter()
+            .map(|t| format!("<{}> ", t.class_iri()))
+            .collect();
+        struct Acc {
+            kind: String,
+            labels: BTreeMap<String, usize>,
+            aliases: BTreeSet<String>,
+            documents: BTreeSet<String>,
+        }
+        let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
+        for s in self.select(&format!(
+            "SELECT ?e ?t ?id ?label WHERE {{
+               GRAPH ?g {{ ?e a ?t . ?g ng:documentId ?id . OPTIONAL {{ ?e rdfs:label ?label }} }}
+               VALUES ?t {{ {types} }}
+             }}"
+        ))? {
+            let (Some(e), Some(t), Some(id)) = (s.get("e"), s.get("t"), s.get("id")) else {
+                continue;
+            };
+            let a = acc.entry(iri_of(e)).or_insert_with(|| Acc {
+                kind: local_name(t),
+                labels: BTreeMap::new(),
+                aliases: BTreeSet::new(),
+                documents: BTreeSet::new(),
+            });
+            a.documents.insert(literal_value(id));
+            if let Some(l) = s.get("label") {
+                *a.labels.entry(literal_value(l)).or_default() += 1;
+            }
+        }
+        for s in self.select(
+            "SELECT DISTINCT ?e ?alias WHERE { GRAPH ?g { ?e skos:altLabel ?alias } }",
+        )? {
+            if let (Some(e), Some(alias)) = (s.get("e"), s.get("alias")) {
+                if let Some(a) = acc.get_mut(&iri_of(e)) {
+                    a.aliases.insert(literal_value(alias));
+                }
+            }
+        }
+        Ok(acc
+            .into_iter()
+            .map(|(iri, a)| {
+                let label = a
+                    .labels
+                    .iter()
+                    .max_by(|x, y| {
+                        x.1.cmp(y.1)
+                            .then(x.0.chars().count().cmp(&y.0.chars().count()))
+                            .then(y.0.cmp(x.0))
+                    })
+                    .map(|(l, _)| l.clone())
+                    .unwrap_or_default();
+                let mut aliases = a.aliases;
+                aliases.extend(a.labels.into_keys());
+                aliases.remove(&label);
+                NodeRow {
+                    iri,
+                    label,
+                    kind: a.kind,
+                    aliases: aliases.into_iter().collect(),
+                    documents: a.documents.into_iter().collect(),
+                }
+            })
+            .collect())
+    }
+
+    /// The graph's edges: every relation triple merged over the documents
+    /// that state it (a symmetric relation gives one row per unordered pair,
+    /// source = the smaller IRI), sorted by source, relation, target.
+    pub fn edges(&self) -> Result<Vec<EdgeRow>> {
+        let labels: HashMap<String, String> = self
+            .entities()?
+            .into_iter()
+            .map(|n| (n.iri, n.label))
+            .collect();
+        self.edges_with_labels(&labels)
+    }
+
+    /// [`edges`](Self::edges) with node labels already at hand.
+    pub fn edges_with_labels(&self, labels: &HashMap<String, String>) -> Result<Vec<EdgeRow>> {
+        struct Acc {
+            documents: BTreeSet<String>,
+            dates: BTreeSet<String>,
+            evidence: BTreeSet<(String, String)>,
+        }
+        let mut acc: BTreeMap<(String, String, String), Acc> = BTreeMap::new();
+        for s in self.select(&format!(
+            "SELECT ?s ?p ?o ?id ?date ?text WHERE {{
+               GRAPH ?g {{
+                 ?s ?p ?o .
+                 ?g ng:documentId ?id .
+                 OPTIONAL {{ ?g dcterms:date ?date }}
+                 OPTIONAL {{
+                   ?f rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; ng:evidence ?sent .
+                   ?sent ng:text ?text
+                 }}
+               }}
+               VALUES ?p {{ {} }}
+             }}",
+            relation_values()
+        ))? {
+            let (Some(su), Some(p), Some(o), Some(id)) =
+                (s.get("s"), s.get("p"), s.get("o"), s.get("id"))
+            else {
+                continue;
+            };
+            let rel = local_name(p);
+            let (a, b) = (iri_of(su), iri_of(o));
+            let symmetric = rel.parse::<Relation>().is_ok_and(|r| r.is_symmetric());
+            let (a, b) = if symmetric && b < a { (b, a) } else { (a, b) };
+            let e = acc.entry((a, rel, b)).or_insert_with(|| Acc {
+                documents: BTreeSet::new(),
+                dates: BTreeSet::new(),
+                evidence: BTreeSet::new(),
+            });
+            let id = literal_value(id);
+            if let Some(d) = s.get("date") {
+                e.dates.insert(literal_value(d));
+            }
+            if let Some(t) = s.get("text") {
+                e.evidence.insert((id.clone(), literal_value(t)));
+            }
+            e.documents.insert(id);
+        }
+        Ok(acc
+            .into_iter()
+            .map(|((source, relation, target), a)| EdgeRow {
+                source_label: labels.get(&source).cloned().unwrap_or_default(),
+                target_label: labels.get(&target).cloned().unwrap_or_default(),
+                source,
+                target,
+                relation,
+                weight: a.documents.len(),
+                documents: a.documents.into_iter().collect(),
+                first_seen: a.dates.first().cloned(),
+                last_seen: a.dates.last().cloned(),
+                evidence: a.evidence.into_iter().collect(),
+            })
+            .collect())
+    }
+}
+
+fn relation_values() -> String {
+    Relation::ALL
+        .iter()
+        .map(|r| format!("<{}> ", r.property_iri()))
+        .collect()
+}
+
+fn term_usize(t: &Term) -> Option<usize> {
+    match t {
+        Term::Literal(l) => l.value().parse().ok(),
+        _ => None,
+    }
+}
+
+fn iri_of(t: &Term) -> String {
+    match t {
+        Term::NamedNode(n) => n.as_str().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn local_name(t: &Term) -> String {
+    let iri = iri_of(t);
+    match iri.rfind(['#', '/']) {
+        Some(i) => iri[i + 1..].to_string(),
+        None => iri,
+    }
+}
+
+fn literal_value(t: &Term) -> String {
+    match t {
+        Term::Literal(l) => l.value().to_string(),
+        Term::NamedNode(n) => n.as_str().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Total size in bytes of the files below `path` (0 if unreadable).
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_and_dates() {
+        assert_eq!(decimal(0.9), "0.9");
+        assert_eq!(decimal(1.0), "1.0");
+        assert_eq!(decimal(f32::NAN), "0.0");
+        assert!(is_iso_date("2024-01-31"));
+        assert!(!is_iso_date("2024.01.31"));
+    }
+
+    #[test]
+    fn broken_iris_are_repaired() {
+        let n = node("https://example.org/a b<c>");
+        assert_eq!(n.as_str(), "https://example.org/a%20b%3Cc%3E");
+    }
+}

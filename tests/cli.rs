@@ -1,0 +1,326 @@
+//! The real `newsgraph` binary, end to end, on the seed articles, with an
+//! on-disk store in a temporary directory.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use oxigraph::io::{RdfFormat, RdfParser};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "exit code; stderr:\n{}", self.stderr);
+        self
+    }
+}
+
+fn newsgraph<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let out = Command::new(env!("CARGO_BIN_EXE_newsgraph"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn seeds() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
+}
+
+fn seed_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(seeds())
+        .expect("seeds/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn gold() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gold/seeds")
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Builds the seeds into `<tmp>/db`, returning the store path.
+fn build_seeds(tmp: &Path) -> PathBuf {
+    let db = tmp.join("db");
+    newsgraph(["--store", s(&db), "build", s(&seeds())]).ok();
+    db
+}
+
+fn stats_value(stdout: &str, key: &str) -> usize {
+    stdout
+        .lines()
+        .find_map(|l| {
+            let mut parts = l.split_whitespace();
+            (parts.next() == Some(key)).then(|| parts.next()?.parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("no `{key}` in\n{stdout}"))
+}
+
+#[test]
+fn build_then_stats_query_and_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    let out = tmp.path().join("out");
+    let run = newsgraph([
+        "--store",
+        s(&db),
+        "build",
+        s(&seeds()),
+        "--export",
+        s(&out),
+    ])
+    .ok();
+    let n = seed_files().len();
+    assert!(
+        run.stderr.contains(&format!("built {n} documents: ")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("relations in "), "{}", run.stderr);
+    assert!(run.stderr.contains(s(&db)), "{}", run.stderr);
+
+    // --export wrote the CSV pair and Turtle.
+    let nodes = std::fs::read_to_string(out.join("nodes.csv")).unwrap();
+    assert!(nodes.starts_with("id,label,type,aliases,documents"), "{nodes}");
+    assert!(nodes.lines().count() > 1, "the seeds have entities");
+    let edges = std::fs::read_to_string(out.join("edges.csv")).unwrap();
+    assert!(
+        edges.starts_with("source,target,relation,source_label,target_label,documents,weight"),
+        "{edges}"
+    );
+    assert!(edges.lines().count() > 1, "the seeds have relations");
+    let ttl = std::fs::read(out.join("graph.ttl")).unwrap();
+    let triples = RdfParser::from_format(RdfFormat::Turtle)
+        .for_reader(ttl.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert!(!triples.is_empty());
+
+    // stats
+    let stats = newsgraph(["--store", s(&db), "stats"]).ok();
+    assert_eq!(stats_value(&stats.stdout, "documents"), n);
+    assert!(stats_value(&stats.stdout, "entities") > 0);
+    assert!(stats_value(&stats.stdout, "relations") > 0);
+    let quads = stats_value(&stats.stdout, "quads");
+
+    // Rebuilding the same inputs replaces, never duplicates.
+    newsgraph(["-q", "--store", s(&db), "build", s(&seeds())]).ok();
+    let again = newsgraph(["--store", s(&db), "stats"]).ok();
+    assert_eq!(stats_value(&again.stdout, "quads"), quads);
+    assert_eq!(stats_value(&again.stdout, "documents"), n);
+
+    // query: table (default), csv, json, from a file.
+    let q = "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a ng:Document }";
+    let table = newsgraph(["--store", s(&db), "query", q]).ok();
+    assert!(table.stdout.contains("1 row"), "{}", table.stdout);
+    assert!(table.stdout.lines().any(|l| l.trim() == n.to_string()), "{}", table.stdout);
+    let csv = newsgraph(["--store", s(&db), "query", q, "--results", "csv"]).ok();
+    assert_eq!(csv.stdout.lines().map(str::trim).collect::<Vec<_>>(), ["n", &n.to_string()]);
+    let qfile = tmp.path().join("q.rq");
+    std::fs::write(
+        &qfile,
+        "SELECT ?label WHERE { ?e a ng:Organization ; rdfs:label ?label } ORDER BY ?label",
+    )
+    .unwrap();
+    let json = newsgraph(["--store", s(&db), "query", "--file", s(&qfile), "--results", "json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(!v["results"]["bindings"].as_array().unwrap().is_empty());
+    let construct = newsgraph([
+        "--store",
+        s(&db),
+        "query",
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o . ?s a ng:Person }",
+        "--results",
+        "ntriples",
+    ])
+    .ok();
+    assert!(construct.stdout.lines().all(|l| l.ends_with(" .")));
+
+    // export in every format.
+    let csv_dir = tmp.path().join("csv");
+    newsgraph(["--store", s(&db), "export", "--format", "csv", "--out", s(&csv_dir)]).ok();
+    assert_eq!(
+        std::fs::read_to_string(csv_dir.join("nodes.csv")).unwrap(),
+        nodes,
+        "export and build --export agree"
+    );
+    for (format, rdf) in [
+        ("turtle", RdfFormat::Turtle),
+        ("ntriples", RdfFormat::NTriples),
+        ("nquads", RdfFormat::NQuads),
+        ("trig", RdfFormat::TriG),
+    ] {
+        let path = tmp.path().join(format!("all.{format}"));
+        newsgraph(["--store", s(&db), "export", "--format", format, "--out", s(&path)]).ok();
+        let parsed = RdfParser::from_format(rdf)
+            .for_reader(std::fs::File::open(&path).unwrap())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        assert!(!parsed.is_empty(), "{format}");
+        if rdf.supports_datasets() {
+            assert_eq!(parsed.len(), quads, "{format} holds every quad");
+        }
+    }
+    let stdout = newsgraph(["--store", s(&db), "export", "--format", "nquads", "--out", "-"]).ok();
+    assert_eq!(stdout.stdout.lines().count(), quads);
+}
+
+#[test]
+fn extract_prints_rdf_without_a_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = &seed_files()[2];
+    let db = tmp.path().join("never");
+    let nq = newsgraph(["--store", s(&db), "extract", s(file)]).ok();
+    assert!(!db.exists(), "extract must not create a store");
+    let quads = RdfParser::from_format(RdfFormat::NQuads)
+        .for_reader(nq.stdout.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert!(quads.iter().all(|q| !q.graph_name.is_default_graph()));
+    assert!(nq.stdout.contains("<https://w3id.org/newsgraph/ontology#Document>"));
+
+    for (format, rdf) in [("turtle", RdfFormat::Turtle), ("trig", RdfFormat::TriG)] {
+        let run = newsgraph(["extract", "--format", format, s(file)]).ok();
+        let parsed = RdfParser::from_format(rdf)
+            .for_reader(run.stdout.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        assert_eq!(parsed.len(), quads.len(), "{format}");
+    }
+}
+
+#[test]
+fn eval_scores_the_seeds() {
+    let gold = gold();
+    assert!(gold.is_dir(), "gold files expected in {}", gold.display());
+    let run = newsgraph(["eval", "--gold", s(&gold), s(&seeds())]).ok();
+    assert!(!run.stdout.trim().is_empty());
+    let json = newsgraph(["eval", "--gold", s(&gold), "--json", s(&seeds())]).ok();
+    let _: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON report");
+    let verbose = newsgraph(["eval", "--gold", s(&gold), "--verbose", s(&seeds())]).ok();
+    assert!(verbose.stdout.len() >= run.stdout.len());
+}
+
+#[test]
+fn a_missing_input_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-article.txt");
+    let db = tmp.path().join("db");
+    let run = newsgraph(["--store", s(&db), "build", s(&missing)]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("no-such-article.txt"), "{}", run.stderr);
+    let run = newsgraph(["extract", s(&missing)]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("no-such-article.txt"), "{}", run.stderr);
+}
+
+/// An input that cannot be read even by root (a dangling symlink) is
+/// skipped with a message naming it; the rest is stored; the exit code is 1.
+#[test]
+fn an_unreadable_input_is_skipped_and_the_rest_is_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::copy(&seed_files()[0], input.join("good.txt")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("vanished.txt"), input.join("dangling.txt"))
+        .unwrap();
+    let db = tmp.path().join("db");
+    let run = newsgraph(["--store", s(&db), "build", s(&input)]);
+    assert_eq!(run.code, 1, "stderr:\n{}", run.stderr);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("newsgraph: skipped ") && l.contains("dangling.txt")),
+        "{}",
+        run.stderr
+    );
+    let stats = newsgraph(["--store", s(&db), "stats"]).ok();
+    assert_eq!(stats_value(&stats.stdout, "documents"), 1);
+}
+
+#[test]
+fn bad_sparql_shows_the_parser_error() {
+    let run = newsgraph(["--in-memory", "query", "SELECT ?x WHERE { ?x ?y }"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("SPARQL"), "{}", run.stderr);
+    assert!(run.stderr.contains("line 1, column 26"), "position expected: {}", run.stderr);
+    assert!(run.stdout.is_empty());
+}
+
+#[test]
+fn a_corrupt_store_is_reported_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    std::fs::create_dir(&db).unwrap();
+    std::fs::write(db.join("CURRENT"), "garbage\n").unwrap();
+    std::fs::write(db.join("MANIFEST-000001"), b"\x00\xffjunk").unwrap();
+    for args in [
+        vec!["stats"],
+        vec!["query", "ASK {}"],
+        vec!["export", "--format", "nquads", "--out", "-"],
+        vec!["build", s(&seeds())],
+    ] {
+        let mut all = vec!["--store", s(&db)];
+        all.extend(args.iter().copied());
+        let run = newsgraph(&all);
+        assert_ne!(run.code, 0, "{args:?}");
+        assert!(run.stderr.contains("corrupt"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(s(&db)), "{args:?}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn a_directory_that_is_not_a_store_is_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("thesis.txt"), "do not touch").unwrap();
+    let run = newsgraph(["--store", s(tmp.path()), "build", s(&seeds())]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("not a newsgraph store"), "{}", run.stderr);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn reading_commands_need_an_existing_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("nothing-here");
+    for args in [vec!["stats"], vec!["query", "ASK {}"], vec!["export", "--out", "x"]] {
+        let mut all = vec!["--store", s(&db)];
+        all.extend(args.iter().copied());
+        let run = newsgraph(&all);
+        assert_ne!(run.code, 0, "{args:?}");
+        assert!(run.stderr.contains("no store at"), "{}", run.stderr);
+        assert!(run.stderr.contains("newsgraph build"), "{}", run.stderr);
+        assert!(!db.exists(), "{args:?} created a store");
+    }
+}
+
+#[test]
+fn a_second_build_replaces_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = build_seeds(tmp.path());
+    let before = newsgraph(["--store", s(&db), "stats"]).ok();
+    // Building one seed again leaves the others in place.
+    newsgraph(["-q", "--store", s(&db), "build", s(&seed_files()[1])]).ok();
+    let after = newsgraph(["--store", s(&db), "stats"]).ok();
+    assert_eq!(before.stdout.replace(char::is_whitespace, "").split("sizeondisk").next(),
+               after.stdout.replace(char::is_whitespace, "").split("sizeondisk").next());
+}
