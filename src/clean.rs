@@ -137,6 +137,9 @@ fn squash(line: &str) -> String {
 /// Whether a line reads as running text (a sentence), not a headline or a menu.
 pub fn is_sentence_line(line: &str) -> bool {
     let t = line.trim_end_matches(|c: char| matches!(c, '"' | '”' | '’' | '\'' | ')' | ' '));
+    if t.split_whitespace().count() < 3 {
+        return false;
+    }
     t.ends_with("다.") || t.ends_with('다') || t.ends_with("요.") || (t.ends_with('.') && t.chars().count() > 40)
 }
 

@@ -80,7 +80,11 @@ impl FromStr for ExportFormat {
         ExportFormat::ALL
             .into_iter()
             .find(|f| f.as_str() == s)
-            .ok_or_else(|| format!("unknown export format `{s}` (expected csv, turtle, ntriples, nquads or trig)"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown export format `{s}` (expected csv, turtle, ntriples, nquads or trig)"
+                )
+            })
     }
 }
 
@@ -184,7 +188,9 @@ pub fn write_edges_csv(edges: &[EdgeRow], out: &mut dyn Write) -> Result<()> {
 /// quad with its graph. Turtle and TriG use the project's prefixes.
 pub fn write_rdf(store: &GraphStore, format: ExportFormat, out: &mut dyn Write) -> Result<()> {
     let Some(rdf_format) = format.rdf_format() else {
-        return Err(Error::Export("CSV is written to a directory, not a stream".into()));
+        return Err(Error::Export(
+            "CSV is written to a directory, not a stream".into(),
+        ));
     };
     let mut serializer = RdfSerializer::from_format(rdf_format);
     if matches!(rdf_format, RdfFormat::Turtle | RdfFormat::TriG) {
@@ -226,10 +232,7 @@ pub fn write_rdf(store: &GraphStore, format: ExportFormat, out: &mut dyn Write) 
 
 /// Writes `path` through a temporary file in the same directory that is
 /// renamed into place once complete, so readers never see half a file.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<()> {
+fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }

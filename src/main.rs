@@ -27,7 +27,12 @@ processed and stored); 2 on an error (nothing or only part was done).";
 #[command(name = "newsgraph", version, about, after_help = EXIT_HELP)]
 struct Cli {
     /// The store directory (an embedded Oxigraph / RocksDB database).
-    #[arg(long, global = true, value_name = "DIR", default_value = "newsgraph.db")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "newsgraph.db"
+    )]
     store: PathBuf,
     /// Use a temporary in-memory store instead of --store (nothing is kept).
     #[arg(long, global = true)]
@@ -76,7 +81,11 @@ enum Command {
     /// documents' graphs.
     Query {
         /// The query text.
-        #[arg(value_name = "SPARQL", required_unless_present = "file", conflicts_with = "file")]
+        #[arg(
+            value_name = "SPARQL",
+            required_unless_present = "file",
+            conflicts_with = "file"
+        )]
         sparql: Option<String>,
         /// Read the query from this file (`-` for standard input).
         #[arg(long, short = 'f', value_name = "FILE")]
@@ -299,10 +308,11 @@ fn run_extraction(
             bail!("input {} not found", input.display());
         }
     }
-    let ontology = Ontology::load(cli.ontology.as_deref()).with_context(|| match &cli.ontology {
-        Some(dir) => format!("cannot load the ontology from {}", dir.display()),
-        None => "cannot load the built-in ontology".to_string(),
-    })?;
+    let ontology =
+        Ontology::load(cli.ontology.as_deref()).with_context(|| match &cli.ontology {
+            Some(dir) => format!("cannot load the ontology from {}", dir.display()),
+            None => "cannot load the built-in ontology".to_string(),
+        })?;
     let mut options = ExtractOptions::default();
     if let Some(m) = min_confidence {
         options.min_confidence = m;

@@ -90,7 +90,10 @@ impl FromStr for ResultsFormat {
             .find(|f| f.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = ResultsFormat::ALL.iter().map(|f| f.as_str()).collect();
-                format!("unknown results format `{s}` (expected {})", names.join(", "))
+                format!(
+                    "unknown results format `{s}` (expected {})",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -130,9 +133,8 @@ pub fn run_query(
         .on_store(store.inner())
         .execute()
         .map_err(|e| Error::Query(format!("evaluation failed: {e}")))?;
-    let eval_err = |e: oxigraph::sparql::QueryEvaluationError| {
-        Error::Query(format!("evaluation failed: {e}"))
-    };
+    let eval_err =
+        |e: oxigraph::sparql::QueryEvaluationError| Error::Query(format!("evaluation failed: {e}"));
     match results {
         QueryResults::Boolean(value) => match format.solutions_format() {
             Some(f) => {
@@ -235,9 +237,9 @@ fn describe_syntax_error(query: &str, message: &str) -> String {
             .next()
             .unwrap_or("");
         match token.split_once(':') {
-            Some((prefix, _)) => format!(
-                "undeclared prefix `{prefix}:` (declare it with PREFIX {prefix}: <…>)"
-            ),
+            Some((prefix, _)) => {
+                format!("undeclared prefix `{prefix}:` (declare it with PREFIX {prefix}: <…>)")
+            }
             None => "undeclared prefix".to_string(),
         }
     } else {
@@ -257,7 +259,8 @@ fn describe_syntax_error(query: &str, message: &str) -> String {
 }
 
 /// A term as a person wants to read it in a table: IRIs shortened with the
-/// known prefixes, literals as their plain text.
+/// known prefixes (`ng:Person`, `id:Person/강기정` — for reading only: in a
+/// query, write entity IRIs in full), literals as their plain text.
 pub fn display_term(term: &Term) -> String {
     match term {
         Term::NamedNode(n) => {
@@ -265,9 +268,9 @@ pub fn display_term(term: &Term) -> String {
             for (prefix, ns) in PREFIXES {
                 if let Some(local) = iri.strip_prefix(ns) {
                     if !local.is_empty()
-                        && local
-                            .chars()
-                            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '%'))
+                        && local.chars().all(|c| {
+                            c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '%' | '/')
+                        })
                         && !local.ends_with('.')
                     {
                         return format!("{prefix}:{local}");
@@ -283,7 +286,11 @@ pub fn display_term(term: &Term) -> String {
 
 /// Writes an aligned table (display width aware, so Hangul lines up) with a
 /// header row, a rule, the rows and a `N rows` line.
-pub fn write_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>]) -> std::io::Result<()> {
+pub fn write_table(
+    out: &mut dyn Write,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
     let clean = |s: &str| s.replace(['\n', '\r', '\t'], " ");
     let header: Vec<String> = header.iter().map(|h| clean(h)).collect();
     let rows: Vec<Vec<String>> = rows
@@ -306,7 +313,11 @@ pub fn write_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>])
             }
             text.push_str(cell);
             if i + 1 < cells.len() {
-                let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(cell.width());
+                let pad = widths
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_sub(cell.width());
                 text.push_str(&" ".repeat(pad));
             }
         }

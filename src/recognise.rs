@@ -27,7 +27,7 @@ pub struct Token {
 
 const PUNCTUATION: &[char] = &[
     ',', '‘', '’', '“', '”', '"', '\'', '(', ')', '[', ']', '「', '」', '『', '』', '▲', '△', '■', '□', '◆', '◇', '·', ';', ':',
-    '!', '?', '/', '〈', '〉', '<', '>', '…', '《', '》', '|', '=', '~', '.', '○', '●', '-',
+    '!', '?', '/', '〈', '〉', '<', '>', '…', '《', '》', '|', '=', '~', '.', '○', '●', '-', '&',
 ];
 
 /// Splits a sentence into words and punctuation marks.
@@ -310,7 +310,9 @@ impl<'o> Recogniser<'o> {
         if let Some(entry) = o.organization(name) {
             let bare_region = entry.class.is_local_government()
                 && !["시", "도", "군", "구"].iter().any(|s| name.ends_with(s));
-            let strength = if bare_region { Strength::Weak } else { Strength::Strong };
+            // Two-syllable short forms (삼성, 한전) are often other words.
+            let short_alias = name != entry.canonical && hangul_len(name).is_some_and(|n| n <= 2);
+            let strength = if bare_region || short_alias { Strength::Weak } else { Strength::Strong };
             return Some((Some(entry.canonical.clone()), entry.class, strength));
         }
         if name.chars().count() < 3 || o.is_place(name) {
@@ -357,6 +359,7 @@ impl<'o> Recogniser<'o> {
             && o.sector(word).is_none()
             && o.split_title(word).is_none()
             && o.org_suffix(word).is_none()
+            && !o.org_suffixes.iter().any(|s| s.suffix == word)
     }
 }
 
@@ -453,7 +456,11 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 continue;
             }
             let blocked = prev.is_some_and(|p| o.is_stopword("actor-block", p));
-            if word.starts_with("정부") && !blocked && !particle.is_empty() || word == "정부" && !blocked {
+            if blocked {
+                covered[i] = true;
+                continue;
+            }
+            if word.starts_with("정부") && !particle.is_empty() || word == "정부" {
                 let gov = match r.find(EntityType::Organization, "정부") {
                     Some(g) => g,
                     None => {
@@ -589,6 +596,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         let _ = stem;
         // The organisation inside the title word (광주시장, 한국인공지능협회장).
         let mut org: Option<usize> = None;
+        let mut org_start = k;
         if !prefix.is_empty() {
             let with_head = title.title.strip_suffix('장').filter(|s| !s.is_empty()).map(|s| format!("{prefix}{s}"));
             let implied_gov = match title.implies {
@@ -598,34 +606,48 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 TitleImplies::District => Some(format!("{prefix}구")),
                 _ => None,
             };
-            for candidate in [Some(prefix.clone()), implied_gov, with_head].into_iter().flatten() {
-                if let Some((canonical, class, _)) = r.org_name(&candidate) {
-                    // Extend left over an organisation word without particle.
-                    let mut full = candidate.clone();
-                    if canonical.is_none() && k > 0 && tokens[k].space_before {
-                        if let Some(prev) = word_at(&tokens, k - 1) {
-                            if r.org_name(prev).is_some() && !covered[k - 1] {
-                                full = format!("{prev} {candidate}");
-                                covered[k - 1] = true;
-                            }
+            let candidates = [(Some(prefix.clone()), false), (implied_gov, false), (with_head, true)];
+            for (candidate, must_be_strong) in candidates.into_iter().filter_map(|(c, s)| c.map(|c| (c, s))) {
+                let Some((canonical, class, strength)) = r.org_name(&candidate) else { continue };
+                if must_be_strong && strength == Strength::Weak {
+                    continue;
+                }
+                // Extend left over an organisation word without particle
+                // (한국고려인단체 전국연합회장).
+                let mut full = candidate.clone();
+                if canonical.is_none() && k > 0 && tokens[k].space_before {
+                    if let Some(pos) = mentions.iter().position(|m| {
+                        m.kind == EntityType::Organization && m.last == k && m.particle.is_empty()
+                    }) {
+                        let m = mentions.remove(pos);
+                        full = format!("{} {candidate}", m.name);
+                        org_start = m.first;
+                    } else if let Some(prev) = word_at(&tokens, k - 1) {
+                        if !covered[k - 1] && r.org_name(prev).is_some() {
+                            full = format!("{prev} {candidate}");
+                            covered[k - 1] = true;
+                            org_start = k - 1;
                         }
                     }
-                    let idx = r.entity(EntityType::Organization, &full, canonical.as_deref(), Some(class), true);
-                    if full != candidate {
-                        r.add_name(idx, &candidate);
-                    }
-                    // 광산구청 → 광산구: the office is the district's.
-                    mentions.push(org_mention(idx, &full, k, k + 1, ""));
-                    org = Some(idx);
-                    break;
                 }
+                let idx = match r.find(EntityType::Organization, &candidate).filter(|_| full == candidate) {
+                    Some(known) => known,
+                    None => r.entity(EntityType::Organization, &full, canonical.as_deref(), Some(class), true),
+                };
+                r.entities[idx].strong = true;
+                if full != candidate {
+                    r.add_name(idx, &candidate);
+                }
+                mentions.push(org_mention(idx, &full, org_start, k + 1, ""));
+                org = Some(idx);
+                break;
             }
             if org.is_none() && prefix.chars().count() > 6 {
                 continue;
             }
         }
         // The organisation named in the words before the title.
-        let mut name_end = k;
+        let mut name_end = org_start;
         if org.is_none() {
             if let Some(m) = mentions
                 .iter()
@@ -644,7 +666,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         }
         let former = name_end >= 2 && word_at(&tokens, name_end - 2) == Some("전");
         let mut names: Vec<(usize, String)> = Vec::new();
-        if let Some((first, name)) = person_before(r, &tokens, name_end) {
+        if let Some((first, name)) = person_before(r, &tokens, &covered, name_end) {
             names.push((first, name));
             // 최지현·박수기 시의원: names joined by middle dots share the title.
             let mut first = names[0].0;
@@ -720,6 +742,24 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         }
     }
 
+    // Weak names listed with strong ones (나주시, 한국전력공사, 일진전기 등)
+    // are organisations too.
+    mentions.sort_by_key(|m| (m.first, m.last));
+    let orgs: Vec<&Mention> = mentions.iter().filter(|m| m.kind == EntityType::Organization).collect();
+    let mut promote = Vec::new();
+    for w in orgs.windows(2) {
+        let listed = w[1].first == w[0].last + 1 && tokens.get(w[0].last).is_some_and(|t| t.text == "," || t.text == "·");
+        if listed {
+            let (a, b) = (w[0].entity, w[1].entity);
+            if r.entities[a].strong || r.entities[b].strong {
+                promote.extend([a, b]);
+            }
+        }
+    }
+    for e in promote {
+        r.entities[e].strong = true;
+    }
+
     // 4. Sectors.
     sectors_in(r, &tokens, &covered, &mut mentions);
 
@@ -746,10 +786,16 @@ fn org_mention(entity: usize, name: &str, first: usize, last: usize, particle: &
 }
 
 /// The name of a person ending right before token `end`.
-fn person_before(r: &Recogniser<'_>, tokens: &[Token], end: usize) -> Option<(usize, String)> {
+fn person_before(r: &Recogniser<'_>, tokens: &[Token], covered: &[bool], end: usize) -> Option<(usize, String)> {
     let n = end.checked_sub(1)?;
+    if covered[n] {
+        return None;
+    }
     let word = word_at(tokens, n)?;
-    let prev = n.checked_sub(1).and_then(|p| word_at(tokens, p).map(|w| (p, w)));
+    let prev = n
+        .checked_sub(1)
+        .filter(|&p| !covered[p])
+        .and_then(|p| word_at(tokens, p).map(|w| (p, w)));
     // 김 알렉산드라: a one-syllable surname and a transliterated given name.
     if let Some((p, w)) = prev {
         let foreign = hangul_len(word).is_some_and(|l| (2..=6).contains(&l));
@@ -786,7 +832,13 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
         end -= 3;
     }
     let last = word_at(tokens, end.checked_sub(1)?)?;
-    let (_, class, strength) = r.org_name(last)?;
+    let (class, strength) = match r.org_name(last) {
+        Some((_, class, strength)) => (class, strength),
+        None => {
+            let suffix = r.ontology.org_suffixes.iter().find(|s| s.suffix == last)?;
+            (suffix.class, if suffix.strong { Strength::Strong } else { Strength::Weak })
+        }
+    };
     if strength == Strength::Weak || end - from < 2 {
         return None;
     }
@@ -970,9 +1022,27 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
             continue;
         }
         if let Some(next) = word_at(tokens, i + 1) {
-            if (next.starts_with("분야") || next.starts_with("분과")) && tokens[i + 1].space_before && productive_base(o, word) {
+            let next_is_field = stems(next, o).iter().any(|(s, _)| *s == "분야" || *s == "분과");
+            let has_particle = stems(word, o).len() > 1;
+            if next_is_field && tokens[i + 1].space_before && !has_particle && productive_base(o, word) {
                 push(r, mentions, word, word, i, i + 1, "", true);
                 taken[i] = true;
+            }
+        }
+    }
+    // "X, Y, Z 등 다양한 분야": examples of where something applies, not
+    // sectors of their own.
+    for i in 0..tokens.len().saturating_sub(1) {
+        if tokens[i].text == "등" && tokens[i + 1].text.starts_with("다양한") {
+            let mut j = i;
+            while j > 0 {
+                let prev = &tokens[j - 1];
+                if prev.is_word {
+                    mentions.retain(|m| !(m.kind == EntityType::Sector && m.first == j - 1 && !m.field));
+                } else if prev.text != "," && prev.text != "·" {
+                    break;
+                }
+                j -= 1;
             }
         }
     }

@@ -32,6 +32,7 @@ pub struct LocalFact {
 
 const TOPIC_PARTICLES: &[&str] = &["은", "는", "이", "가", "께서", "에서는"];
 const WITH_PARTICLES: &[&str] = &["와", "과", "와의", "과의"];
+const PRONOUNS: &[&str] = &["그는", "그녀는", "이들은", "그가", "그녀가", "그러면서"];
 const GROUP_WORDS: &[&str] = &["양 기관", "두 기관", "양측", "양 측", "양사", "양 기관은", "세 기관", "3개 기관", "이들 기관"];
 
 struct Doc<'a> {
@@ -478,6 +479,23 @@ fn actors(
     }
     if s.mentions.iter().any(|m| m.kind == EntityType::Person) {
         return Vec::new();
+    }
+    // A pronoun subject (그는, 이들은) refers to a person, not the article's subject.
+    if s.tokens.first().is_some_and(|t| PRONOUNS.iter().any(|p| t.text == *p)) {
+        return Vec::new();
+    }
+    // A headline without a topic: the organisations it names act
+    // (AI사업단·광산업진흥회 … 협약).
+    if !crate::clean::is_sentence_line(text) {
+        let named: Vec<usize> = s
+            .mentions
+            .iter()
+            .filter(|m| m.kind == EntityType::Organization && particle(s, m).is_empty() || particle(s, m) == "·")
+            .map(|m| m.entity)
+            .collect();
+        if !named.is_empty() {
+            return named;
+        }
     }
     main_actor.into_iter().collect()
 }

@@ -479,7 +479,10 @@ impl GraphStore {
     /// whole documents, so a crash never leaves half a document behind.
     pub fn replace_documents(&self, docs: &[DocumentGraph]) -> Result<WriteSummary> {
         let mut summary = WriteSummary::default();
-        let mut tx = self.store.start_transaction().map_err(|e| self.store_error(e))?;
+        let mut tx = self
+            .store
+            .start_transaction()
+            .map_err(|e| self.store_error(e))?;
         let mut in_batch = 0;
         for doc in docs {
             let quads = document_quads(doc);
@@ -492,7 +495,10 @@ impl GraphStore {
             summary.quads += quads.len();
             if in_batch >= BATCH_QUADS {
                 tx.commit().map_err(|e| self.store_error(e))?;
-                tx = self.store.start_transaction().map_err(|e| self.store_error(e))?;
+                tx = self
+                    .store
+                    .start_transaction()
+                    .map_err(|e| self.store_error(e))?;
                 in_batch = 0;
             }
         }
@@ -523,9 +529,8 @@ impl GraphStore {
     /// Counts documents, entities, relations and quads.
     pub fn stats(&self) -> Result<Stats> {
         let mut stats = Stats::default();
-        let docs = self.select(
-            "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { GRAPH ?g { ?d a ng:Document } }",
-        )?;
+        let docs = self
+            .select("SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { GRAPH ?g { ?d a ng:Document } }")?;
         stats.documents = docs
             .first()
             .and_then(|s| s.get("n"))
@@ -597,9 +602,9 @@ impl GraphStore {
                 *a.labels.entry(literal_value(l)).or_default() += 1;
             }
         }
-        for s in self.select(
-            "SELECT DISTINCT ?e ?alias WHERE { GRAPH ?g { ?e skos:altLabel ?alias } }",
-        )? {
+        for s in
+            self.select("SELECT DISTINCT ?e ?alias WHERE { GRAPH ?g { ?e skos:altLabel ?alias } }")?
+        {
             if let (Some(e), Some(alias)) = (s.get("e"), s.get("alias")) {
                 if let Some(a) = acc.get_mut(&iri_of(e)) {
                     a.aliases.insert(literal_value(alias));

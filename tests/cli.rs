@@ -80,15 +80,7 @@ fn build_then_stats_query_and_export() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("db");
     let out = tmp.path().join("out");
-    let run = newsgraph([
-        "--store",
-        s(&db),
-        "build",
-        s(&seeds()),
-        "--export",
-        s(&out),
-    ])
-    .ok();
+    let run = newsgraph(["--store", s(&db), "build", s(&seeds()), "--export", s(&out)]).ok();
     let n = seed_files().len();
     assert!(
         run.stderr.contains(&format!("built {n} documents: ")),
@@ -100,7 +92,10 @@ fn build_then_stats_query_and_export() {
 
     // --export wrote the CSV pair and Turtle.
     let nodes = std::fs::read_to_string(out.join("nodes.csv")).unwrap();
-    assert!(nodes.starts_with("id,label,type,aliases,documents"), "{nodes}");
+    assert!(
+        nodes.starts_with("id,label,type,aliases,documents"),
+        "{nodes}"
+    );
     assert!(nodes.lines().count() > 1, "the seeds have entities");
     let edges = std::fs::read_to_string(out.join("edges.csv")).unwrap();
     assert!(
@@ -132,16 +127,32 @@ fn build_then_stats_query_and_export() {
     let q = "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a ng:Document }";
     let table = newsgraph(["--store", s(&db), "query", q]).ok();
     assert!(table.stdout.contains("1 row"), "{}", table.stdout);
-    assert!(table.stdout.lines().any(|l| l.trim() == n.to_string()), "{}", table.stdout);
+    assert!(
+        table.stdout.lines().any(|l| l.trim() == n.to_string()),
+        "{}",
+        table.stdout
+    );
     let csv = newsgraph(["--store", s(&db), "query", q, "--results", "csv"]).ok();
-    assert_eq!(csv.stdout.lines().map(str::trim).collect::<Vec<_>>(), ["n", &n.to_string()]);
+    assert_eq!(
+        csv.stdout.lines().map(str::trim).collect::<Vec<_>>(),
+        ["n", &n.to_string()]
+    );
     let qfile = tmp.path().join("q.rq");
     std::fs::write(
         &qfile,
         "SELECT ?label WHERE { ?e a ng:Organization ; rdfs:label ?label } ORDER BY ?label",
     )
     .unwrap();
-    let json = newsgraph(["--store", s(&db), "query", "--file", s(&qfile), "--results", "json"]).ok();
+    let json = newsgraph([
+        "--store",
+        s(&db),
+        "query",
+        "--file",
+        s(&qfile),
+        "--results",
+        "json",
+    ])
+    .ok();
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert!(!v["results"]["bindings"].as_array().unwrap().is_empty());
     let construct = newsgraph([
@@ -157,7 +168,16 @@ fn build_then_stats_query_and_export() {
 
     // export in every format.
     let csv_dir = tmp.path().join("csv");
-    newsgraph(["--store", s(&db), "export", "--format", "csv", "--out", s(&csv_dir)]).ok();
+    newsgraph([
+        "--store",
+        s(&db),
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        s(&csv_dir),
+    ])
+    .ok();
     assert_eq!(
         std::fs::read_to_string(csv_dir.join("nodes.csv")).unwrap(),
         nodes,
@@ -170,7 +190,16 @@ fn build_then_stats_query_and_export() {
         ("trig", RdfFormat::TriG),
     ] {
         let path = tmp.path().join(format!("all.{format}"));
-        newsgraph(["--store", s(&db), "export", "--format", format, "--out", s(&path)]).ok();
+        newsgraph([
+            "--store",
+            s(&db),
+            "export",
+            "--format",
+            format,
+            "--out",
+            s(&path),
+        ])
+        .ok();
         let parsed = RdfParser::from_format(rdf)
             .for_reader(std::fs::File::open(&path).unwrap())
             .collect::<Result<Vec<_>, _>>()
@@ -180,7 +209,16 @@ fn build_then_stats_query_and_export() {
             assert_eq!(parsed.len(), quads, "{format} holds every quad");
         }
     }
-    let stdout = newsgraph(["--store", s(&db), "export", "--format", "nquads", "--out", "-"]).ok();
+    let stdout = newsgraph([
+        "--store",
+        s(&db),
+        "export",
+        "--format",
+        "nquads",
+        "--out",
+        "-",
+    ])
+    .ok();
     assert_eq!(stdout.stdout.lines().count(), quads);
 }
 
@@ -196,7 +234,9 @@ fn extract_prints_rdf_without_a_store() {
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
     assert!(quads.iter().all(|q| !q.graph_name.is_default_graph()));
-    assert!(nq.stdout.contains("<https://w3id.org/newsgraph/ontology#Document>"));
+    assert!(nq
+        .stdout
+        .contains("<https://w3id.org/newsgraph/ontology#Document>"));
 
     for (format, rdf) in [("turtle", RdfFormat::Turtle), ("trig", RdfFormat::TriG)] {
         let run = newsgraph(["extract", "--format", format, s(file)]).ok();
@@ -262,7 +302,11 @@ fn bad_sparql_shows_the_parser_error() {
     let run = newsgraph(["--in-memory", "query", "SELECT ?x WHERE { ?x ?y }"]);
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("SPARQL"), "{}", run.stderr);
-    assert!(run.stderr.contains("line 1, column 26"), "position expected: {}", run.stderr);
+    assert!(
+        run.stderr.contains("line 1, column 26"),
+        "position expected: {}",
+        run.stderr
+    );
     assert!(run.stdout.is_empty());
 }
 
@@ -294,7 +338,11 @@ fn a_directory_that_is_not_a_store_is_left_alone() {
     std::fs::write(tmp.path().join("thesis.txt"), "do not touch").unwrap();
     let run = newsgraph(["--store", s(tmp.path()), "build", s(&seeds())]);
     assert_ne!(run.code, 0);
-    assert!(run.stderr.contains("not a newsgraph store"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a newsgraph store"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
 }
 
@@ -302,7 +350,11 @@ fn a_directory_that_is_not_a_store_is_left_alone() {
 fn reading_commands_need_an_existing_store() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("nothing-here");
-    for args in [vec!["stats"], vec!["query", "ASK {}"], vec!["export", "--out", "x"]] {
+    for args in [
+        vec!["stats"],
+        vec!["query", "ASK {}"],
+        vec!["export", "--out", "x"],
+    ] {
         let mut all = vec!["--store", s(&db)];
         all.extend(args.iter().copied());
         let run = newsgraph(&all);
@@ -321,6 +373,16 @@ fn a_second_build_replaces_documents() {
     // Building one seed again leaves the others in place.
     newsgraph(["-q", "--store", s(&db), "build", s(&seed_files()[1])]).ok();
     let after = newsgraph(["--store", s(&db), "stats"]).ok();
-    assert_eq!(before.stdout.replace(char::is_whitespace, "").split("sizeondisk").next(),
-               after.stdout.replace(char::is_whitespace, "").split("sizeondisk").next());
+    assert_eq!(
+        before
+            .stdout
+            .replace(char::is_whitespace, "")
+            .split("sizeondisk")
+            .next(),
+        after
+            .stdout
+            .replace(char::is_whitespace, "")
+            .split("sizeondisk")
+            .next()
+    );
 }

@@ -44,7 +44,11 @@ fn gwangju() -> Entity {
     entity(EntityType::Organization, "광주광역시", &["광주시"])
 }
 fn aiia() -> Entity {
-    entity(EntityType::Organization, "인공지능산업융합사업단", &["AI사업단"])
+    entity(
+        EntityType::Organization,
+        "인공지능산업융합사업단",
+        &["AI사업단"],
+    )
 }
 fn kopia() -> Entity {
     entity(EntityType::Organization, "한국광산업진흥회", &[])
@@ -71,7 +75,13 @@ fn doc_a() -> DocumentGraph {
         facts: vec![
             fact(&a, Relation::SignedMouWith, &k, 2, MOU),
             fact(&p, Relation::HeadOf, &g, 3, "강기정 광주시장은 말했다."),
-            fact(&g, Relation::TargetsSector, &s, 3, "강기정 광주시장은 말했다."),
+            fact(
+                &g,
+                Relation::TargetsSector,
+                &s,
+                3,
+                "강기정 광주시장은 말했다.",
+            ),
         ],
         entities: vec![g, a, k, p, s],
     }
@@ -90,7 +100,13 @@ fn doc_b() -> DocumentGraph {
             date: Some("2021-05-06".into()),
         },
         facts: vec![
-            fact(&k, Relation::SignedMouWith, &a, 0, "진흥회와 AI사업단이 협약을 맺었다."),
+            fact(
+                &k,
+                Relation::SignedMouWith,
+                &a,
+                0,
+                "진흥회와 AI사업단이 협약을 맺었다.",
+            ),
             fact(&a, Relation::PartOf, &g, 1, "광주시 산하 AI사업단"),
         ],
         entities: vec![g, a, k],
@@ -109,7 +125,12 @@ fn count(store: &GraphStore, pattern: &str) -> usize {
         &format!("SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"),
         ResultsFormat::Csv,
     );
-    out.lines().nth(1).expect("one row").trim().parse().expect("a number")
+    out.lines()
+        .nth(1)
+        .expect("one row")
+        .trim()
+        .parse()
+        .expect("a number")
 }
 
 #[test]
@@ -117,9 +138,8 @@ fn mapping_of_a_document() {
     let doc = doc_a();
     let quads = document_quads(&doc);
     let doc_graph = document_iri("a.txt");
-    assert!(quads
-        .iter()
-        .all(|q| q.graph_name == GraphName::NamedNode(oxigraph::model::NamedNode::new(&doc_graph).unwrap())));
+    assert!(quads.iter().all(|q| q.graph_name
+        == GraphName::NamedNode(oxigraph::model::NamedNode::new(&doc_graph).unwrap())));
     let nt: BTreeSet<String> = quads
         .iter()
         .map(|q| format!("{} {} {}", q.subject, q.predicate, q.object))
@@ -131,23 +151,35 @@ fn mapping_of_a_document() {
     has(&format!("{d} {} {}", rdf("type"), ng("Document")));
     has(&format!("{d} {} \"a.txt\"", ng("documentId")));
     has(&format!("{d} {} \"seeds/a.txt\"", ng("sourcePath")));
-    has(&format!("{d} <http://purl.org/dc/terms/title> \"광주시, AI 협약\"@ko"));
+    has(&format!(
+        "{d} <http://purl.org/dc/terms/title> \"광주시, AI 협약\"@ko"
+    ));
     has(&format!(
         "{d} <http://purl.org/dc/terms/date> \"2021-03-04\"^^<http://www.w3.org/2001/XMLSchema#date>"
     ));
     let a = format!("<{}>", aiia().iri);
     let k = format!("<{}>", kopia().iri);
     has(&format!("{a} {} {}", rdf("type"), ng("Organization")));
-    has(&format!("{a} <http://www.w3.org/2000/01/rdf-schema#label> \"인공지능산업융합사업단\"@ko"));
-    has(&format!("{a} <http://www.w3.org/2004/02/skos/core#altLabel> \"AI사업단\"@ko"));
+    has(&format!(
+        "{a} <http://www.w3.org/2000/01/rdf-schema#label> \"인공지능산업융합사업단\"@ko"
+    ));
+    has(&format!(
+        "{a} <http://www.w3.org/2004/02/skos/core#altLabel> \"AI사업단\"@ko"
+    ));
     has(&format!("{a} {} {d}", ng("mentionedIn")));
     has(&format!("{a} {} {k}", ng("signedMouWith")));
     let f0 = format!("<{doc_graph}#f0>");
     has(&format!("{f0} {} {}", rdf("type"), rdf("Statement")));
     has(&format!("{f0} {} {a}", rdf("subject")));
-    has(&format!("{f0} {} {}", rdf("predicate"), ng("signedMouWith")));
+    has(&format!(
+        "{f0} {} {}",
+        rdf("predicate"),
+        ng("signedMouWith")
+    ));
     has(&format!("{f0} {} {k}", rdf("object")));
-    has(&format!("{f0} <http://www.w3.org/ns/prov#wasDerivedFrom> {d}"));
+    has(&format!(
+        "{f0} <http://www.w3.org/ns/prov#wasDerivedFrom> {d}"
+    ));
     has(&format!("{f0} {} <{doc_graph}#s2>", ng("evidence")));
     has(&format!("{f0} {} \"test.signedMouWith\"", ng("rule")));
     has(&format!(
@@ -168,7 +200,9 @@ fn mapping_of_a_document() {
         .filter(|t| t.starts_with(&format!("<{doc_graph}#s3> {}", ng("text"))))
         .count();
     assert_eq!(s3_types, 1);
-    assert!(nt.iter().any(|t| t.starts_with(&format!("<{doc_graph}#f2>"))));
+    assert!(nt
+        .iter()
+        .any(|t| t.starts_with(&format!("<{doc_graph}#f2>"))));
     // No duplicates.
     assert_eq!(nt.len(), quads.len());
 }
@@ -186,7 +220,11 @@ fn replacing_documents_is_idempotent_and_persistent() {
         assert_eq!(summary.quads, first);
         let again = store.replace_documents(&[doc_a(), doc_b()]).unwrap();
         assert_eq!(again.quads, summary.quads);
-        assert_eq!(store.inner().len().unwrap(), first, "rebuilding must not duplicate");
+        assert_eq!(
+            store.inner().len().unwrap(),
+            first,
+            "rebuilding must not duplicate"
+        );
         // The same document twice in one batch: the last one wins, once.
         store.replace_documents(&[doc_a(), doc_a()]).unwrap();
         assert_eq!(store.inner().len().unwrap(), first);
@@ -209,7 +247,11 @@ fn replacing_one_document_leaves_the_others() {
     a.facts.retain(|f| f.relation != Relation::HeadOf);
     store.replace_documents(&[a]).unwrap();
     assert_eq!(count(&store, "?s ng:headOf ?o"), 0, "A's old fact is gone");
-    assert_eq!(count(&store, "?f rdf:predicate ng:headOf"), 0, "with its reification");
+    assert_eq!(
+        count(&store, "?f rdf:predicate ng:headOf"),
+        0,
+        "with its reification"
+    );
     assert_eq!(count(&store, "?s ng:partOf ?o"), 1, "B is untouched");
     assert_eq!(
         count(&store, "GRAPH ?g { ?s ng:signedMouWith ?o }"),
@@ -289,7 +331,9 @@ fn reading_commands_do_not_create_a_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("missing");
     match GraphStore::open_existing(&path) {
-        Err(Error::Store { message, .. }) => assert!(message.contains("newsgraph build"), "{message}"),
+        Err(Error::Store { message, .. }) => {
+            assert!(message.contains("newsgraph build"), "{message}")
+        }
         other => panic!("expected Error::Store, got {other:?}"),
     }
     assert!(!path.exists());
@@ -305,24 +349,36 @@ fn nodes_and_edges_merge_documents() {
     assert_eq!(g.label, "광주광역시");
     assert_eq!(g.kind, "Organization");
     assert_eq!(g.aliases, vec!["광주".to_string(), "광주시".to_string()]);
-    assert_eq!(g.documents, vec!["a.txt".to_string(), "dir/b.txt".to_string()]);
+    assert_eq!(
+        g.documents,
+        vec!["a.txt".to_string(), "dir/b.txt".to_string()]
+    );
     let p = nodes.iter().find(|n| n.iri == kang().iri).unwrap();
     assert_eq!(p.documents, vec!["a.txt".to_string()]);
     assert!(p.aliases.is_empty());
 
     let edges = store.edges().unwrap();
-    let mou: Vec<_> = edges.iter().filter(|e| e.relation == "signedMouWith").collect();
+    let mou: Vec<_> = edges
+        .iter()
+        .filter(|e| e.relation == "signedMouWith")
+        .collect();
     assert_eq!(mou.len(), 1, "one row per unordered pair: {mou:#?}");
     let m = mou[0];
     assert!(m.source < m.target);
-    assert_eq!(m.documents, vec!["a.txt".to_string(), "dir/b.txt".to_string()]);
+    assert_eq!(
+        m.documents,
+        vec!["a.txt".to_string(), "dir/b.txt".to_string()]
+    );
     assert_eq!(m.weight, 2);
     assert_eq!(m.first_seen.as_deref(), Some("2021-03-04"));
     assert_eq!(m.last_seen.as_deref(), Some("2021-05-06"));
     assert_eq!(m.evidence.len(), 2);
     assert!(m.evidence.contains(&("a.txt".to_string(), MOU.to_string())));
     let labels = BTreeSet::from([m.source_label.as_str(), m.target_label.as_str()]);
-    assert_eq!(labels, BTreeSet::from(["인공지능산업융합사업단", "한국광산업진흥회"]));
+    assert_eq!(
+        labels,
+        BTreeSet::from(["인공지능산업융합사업단", "한국광산업진흥회"])
+    );
 
     let head = edges.iter().find(|e| e.relation == "headOf").unwrap();
     assert_eq!(head.source, kang().iri);
@@ -340,21 +396,36 @@ fn query_formats() {
 
     let table = query_string(&store, q, ResultsFormat::Table);
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["label", "type"]);
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["label", "type"]
+    );
     assert!(lines[1].starts_with("---"));
-    assert_eq!(lines[2].split_whitespace().collect::<Vec<_>>(), ["강기정", "ng:Person"]);
-    assert_eq!(lines[3].split_whitespace().collect::<Vec<_>>(), ["인공지능", "ng:Sector"]);
+    assert_eq!(
+        lines[2].split_whitespace().collect::<Vec<_>>(),
+        ["강기정", "ng:Person"]
+    );
+    assert_eq!(
+        lines[3].split_whitespace().collect::<Vec<_>>(),
+        ["인공지능", "ng:Sector"]
+    );
     assert_eq!(lines[4], "2 rows");
     // Hangul is two columns wide: the second column starts at the same
     // display column on every line.
     use unicode_width::UnicodeWidthStr;
     let col = |l: &str| l[..l.find("ng:").unwrap()].width();
     assert_eq!(col(lines[2]), col(lines[3]));
-    assert_eq!(col(lines[2]), lines[0][..lines[0].find("type").unwrap()].width());
+    assert_eq!(
+        col(lines[2]),
+        lines[0][..lines[0].find("type").unwrap()].width()
+    );
 
     let csv = query_string(&store, q, ResultsFormat::Csv);
     assert_eq!(csv.lines().next(), Some("label,type"));
-    assert!(csv.contains("강기정,https://w3id.org/newsgraph/ontology#Person"), "{csv}");
+    assert!(
+        csv.contains("강기정,https://w3id.org/newsgraph/ontology#Person"),
+        "{csv}"
+    );
 
     let tsv = query_string(&store, q, ResultsFormat::Tsv);
     assert!(tsv.starts_with("?label\t?type"), "{tsv}");
@@ -399,14 +470,27 @@ fn query_formats() {
 fn bad_sparql_is_a_query_error_with_position() {
     let store = GraphStore::in_memory().unwrap();
     let mut out = Vec::new();
-    match run_query(&store, "SELECT ?x WHERE { ?x ?y }", ResultsFormat::Table, &mut out) {
+    match run_query(
+        &store,
+        "SELECT ?x WHERE { ?x ?y }",
+        ResultsFormat::Table,
+        &mut out,
+    ) {
         Err(Error::Query(message)) => {
-            assert!(message.contains("line 1, column 26"), "position expected: {message}");
+            assert!(
+                message.contains("line 1, column 26"),
+                "position expected: {message}"
+            );
             assert!(message.contains("SELECT ?x WHERE { ?x ?y }\n"), "{message}");
         }
         other => panic!("expected Error::Query, got {other:?}"),
     }
-    match run_query(&store, "SELECT * WHERE {\n  ?s nope:p ?o\n}", ResultsFormat::Csv, &mut out) {
+    match run_query(
+        &store,
+        "SELECT * WHERE {\n  ?s nope:p ?o\n}",
+        ResultsFormat::Csv,
+        &mut out,
+    ) {
         Err(Error::Query(message)) => {
             assert!(message.contains("line 2"), "{message}");
             assert!(message.contains("undeclared prefix `nope:`"), "{message}");
@@ -446,7 +530,15 @@ fn exports_follow_the_csv_contract_and_round_trip() {
     let (header, edges) = read_csv(&out.join("edges.csv"));
     assert_eq!(
         header[..7],
-        ["source", "target", "relation", "source_label", "target_label", "documents", "weight"]
+        [
+            "source",
+            "target",
+            "relation",
+            "source_label",
+            "target_label",
+            "documents",
+            "weight"
+        ]
     );
     assert_eq!(edges.len(), 4);
     let mou = edges.iter().find(|r| r[2] == "signedMouWith").unwrap();
@@ -454,7 +546,9 @@ fn exports_follow_the_csv_contract_and_round_trip() {
     assert_eq!(mou[6], "2");
     // Every edge end is a node.
     let ids: BTreeSet<&str> = nodes.iter().map(|r| r[0].as_str()).collect();
-    assert!(edges.iter().all(|r| ids.contains(r[0].as_str()) && ids.contains(r[1].as_str())));
+    assert!(edges
+        .iter()
+        .all(|r| ids.contains(r[0].as_str()) && ids.contains(r[1].as_str())));
 
     // RDF: triples are the distinct union, quads everything.
     let parse = |format: RdfFormat, path: &Path| {
@@ -463,7 +557,10 @@ fn exports_follow_the_csv_contract_and_round_trip() {
             .collect::<Result<Vec<_>, _>>()
             .unwrap()
     };
-    let distinct = count(&store, "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }");
+    let distinct = count(
+        &store,
+        "SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
+    );
     let quads = store.inner().len().unwrap();
     assert!(distinct < quads, "types and labels repeat across documents");
     for (format, rdf, expected) in [
@@ -477,5 +574,8 @@ fn exports_follow_the_csv_contract_and_round_trip() {
         assert_eq!(parse(rdf, &path).len(), expected, "{format}");
     }
     let ttl = std::fs::read_to_string(dir.path().join("graph.turtle")).unwrap();
-    assert!(ttl.contains("@prefix ng:") || ttl.contains("PREFIX ng:"), "{ttl}");
+    assert!(
+        ttl.contains("@prefix ng:") || ttl.contains("PREFIX ng:"),
+        "{ttl}"
+    );
 }
