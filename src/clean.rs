@@ -179,6 +179,8 @@ struct Block {
     head: Vec<String>,
     body: Vec<String>,
     date: Option<String>,
+    /// Number of head lines before the first date or byline line.
+    meta_at: Option<usize>,
 }
 
 impl Block {
@@ -186,13 +188,19 @@ impl Block {
         if self.body.is_empty() {
             return None;
         }
-        // The headline: the first line of the head that reads like one
-        // (menus and section names are shorter); lines before it are menus.
-        let start = self
-            .head
-            .iter()
-            .position(|l| l.chars().count() >= 12 && l.split(' ').count() >= 3)
-            .unwrap_or(self.head.len());
+        // The headline: the last line that reads like one (menus and
+        // section names are shorter) before the date and byline lines, else
+        // the first of the last run of such lines. Lines before it are menus.
+        let headline = |l: &String| l.chars().count() >= 12 && l.split(' ').count() >= 3;
+        let before_meta = self.meta_at.and_then(|m| self.head[..m].iter().rposition(headline));
+        let start = before_meta.unwrap_or_else(|| {
+            let last = self.head.iter().rposition(headline);
+            let mut start = last.unwrap_or(self.head.len());
+            while start > 0 && headline(&self.head[start - 1]) {
+                start -= 1;
+            }
+            start
+        });
         let head: Vec<String> = self.head[start..].to_vec();
         let title = head.first().cloned();
         let mut paragraphs = head;
@@ -228,6 +236,9 @@ pub fn clean(text: &str) -> CleanDocument {
             if let Some(date) = find_date(&line) {
                 if block.date.is_none() && block.body.is_empty() {
                     block.date = Some(date.clone());
+                }
+                if block.body.is_empty() && !block.head.is_empty() && block.meta_at.is_none() {
+                    block.meta_at = Some(block.head.len());
                 }
                 page_date.get_or_insert(date);
                 continue;

@@ -128,6 +128,8 @@ pub struct Mention {
     pub field: bool,
     /// For `X 분과`: a sub-committee of the parent body.
     pub subcommittee: bool,
+    /// A bare region name (광주, 전남) standing for its government.
+    pub bare_region: bool,
 }
 
 /// A person's title as the text gives it, with the organisation named
@@ -175,7 +177,7 @@ impl LocalEntity {
         }
         self.names
             .iter()
-            .filter(|n| !self.generic_names.contains(n))
+            .filter(|n| !self.generic_names.contains(n) && !n.contains('('))
             .max_by_key(|n| (n.chars().filter(|c| is_hangul(*c)).count() + n.chars().count(), std::cmp::Reverse(0)))
             .or_else(|| self.names.first())
             .map(String::as_str)
@@ -433,7 +435,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         if let Some((stem, particle)) = stems(&word, o).into_iter().find(|(s, _)| *s == "정부") {
             let _ = stem;
             let prev = i.checked_sub(1).and_then(|p| word_at(&tokens, p));
-            if let Some(prev) = prev.filter(|p| r.is_person_name(p)) {
+            if let Some(prev) = prev.filter(|p| r.is_person_name(p) && !["의", "는", "은", "가", "을", "를", "와", "과"].iter().any(|e| p.ends_with(e))) {
                 let full = format!("{prev} 정부");
                 let person = r.entity(EntityType::Person, prev, None, None, true);
                 mentions.push(Mention {
@@ -446,6 +448,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                     modifier: false,
                     field: false,
                     subcommittee: false,
+                    bare_region: false,
                 });
                 let gov = r.entity(EntityType::Organization, &full, None, Some(OrgClass::Government), true);
                 r.by_name.insert((EntityType::Organization, "정부".to_string()), gov);
@@ -493,12 +496,11 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             covered[i] = true;
             continue;
         }
-        let Some((stem, particle, canonical, class, strength)) = r.org_word(&word) else {
-            continue;
-        };
-        let (stem, particle) = (stem.to_string(), particle.to_string());
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        if let Some((_, endings)) = ANAPHORS.iter().find(|(w, _)| *w == stem) {
+        if let Some((stem, particle, endings)) = stems(&word, o)
+            .into_iter()
+            .find_map(|(s, p)| ANAPHORS.iter().find(|(w, _)| *w == s).map(|(_, e)| (s.to_string(), p.to_string(), *e)))
+        {
             let target = (0..r.entities.len()).rev().find(|&e| {
                 r.entities[e].kind == EntityType::Organization
                     && r.entities[e].names.iter().any(|n| n != &stem && endings.iter().any(|s| n.ends_with(s)))
@@ -510,23 +512,46 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
             continue;
         }
+        let Some((stem, particle, canonical, class, strength)) = r.org_word(&word) else {
+            continue;
+        };
+        let (stem, particle) = (stem.to_string(), particle.to_string());
         // A name of several words: `더불어민주당 미래경제성장전략위원회`.
         let mut start = i;
         let mut parent: Option<usize> = None;
         let mut full = stem.clone();
+        let mut prefixed_by_org = false;
         if canonical.is_none() {
             // Extend left over names without particles.
             while start > 0 && tokens[start].space_before {
                 let Some(prev) = word_at(&tokens, start - 1) else { break };
                 if covered[start - 1] {
-                    break;
+                    // An organisation just recognised, without particle:
+                    // `더불어민주당 미래경제성장전략위원회`.
+                    let Some(pos) = mentions.iter().position(|m| {
+                        m.kind == EntityType::Organization && m.last == start && m.first == start - 1 && m.particle.is_empty()
+                    }) else {
+                        break;
+                    };
+                    if mentions[pos].name != prev {
+                        break;
+                    }
+                    let m = mentions.remove(pos);
+                    if parent.is_none() && !m.bare_region {
+                        parent = Some(m.entity);
+                    }
+                    prefixed_by_org |= !m.bare_region;
+                    full = format!("{prev} {full}");
+                    start -= 1;
+                    continue;
                 }
                 let prev_org = r.org_name(prev);
-                let is_place = o.is_place(prev);
+                let is_place = o.is_place(prev) || prev_org.as_ref().is_some_and(|(_, _, s)| *s == Strength::Weak);
                 if prev_org.is_none() && !is_place {
                     break;
                 }
-                if let Some((c, pclass, _)) = &prev_org {
+                if let Some((c, pclass, Strength::Strong)) = &prev_org {
+                    prefixed_by_org = true;
                     if parent.is_none() && !pclass.is_local_government() || parent.is_none() && start == i {
                         let name = c.clone().unwrap_or_else(|| prev.to_string());
                         let p = r.entity(EntityType::Organization, prev, Some(&name), Some(*pclass), true);
@@ -539,7 +564,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         }
         let acting = ACTING_PARTICLES.contains(&particle.as_str())
             || tokens.get(i + 1).is_some_and(|t| t.is_word && o.split_title(&t.text).is_some_and(|(p, _)| p.is_empty()));
-        let strong = strength == Strength::Strong || acting && canonical.is_none() || start < i;
+        let strong = strength == Strength::Strong || acting && canonical.is_none() || prefixed_by_org;
         // A multi-word name whose last part names a known entity is that entity.
         let idx = if start < i {
             match r.find(EntityType::Organization, &stem) {
@@ -564,6 +589,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             *c = true;
         }
         let mut m = org_mention(idx, &full, start, i + 1, &particle);
+        m.bare_region = start == i && strength == Strength::Weak && class.is_local_government();
         // "A(B)": B is another name of A; "(이하 B)" likewise.
         if let Some(alias_end) = parenthetical_alias(r, &tokens, i + 1, idx) {
             for c in &mut covered[i + 1..alias_end] {
@@ -594,6 +620,9 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         };
         let _ = stem;
+        if prefix.chars().any(|c| c.is_ascii_digit()) {
+            continue;
+        }
         // The organisation inside the title word (광주시장, 한국인공지능협회장).
         let mut org: Option<usize> = None;
         let mut org_start = k;
@@ -683,7 +712,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             // 광주시장 강기정: the name follows the title.
             let next_stem = stems(next, o).into_iter().find(|(s, _)| r.is_person_name(s)).map(|(s, _)| s.to_string());
             if let Some(n) = next_stem {
-                if tokens[k + 1].space_before && !prefix.is_empty() && org.is_some() {
+                if tokens[k + 1].space_before && !prefix.is_empty() && org.is_some() && org_start == k && title.implies != TitleImplies::Nothing {
                     names.push((k + 1, n));
                 }
             }
@@ -701,6 +730,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 modifier: false,
                 field: false,
                 subcommittee: false,
+                bare_region: false,
             });
             titles.push(TitleMention {
                 person,
@@ -757,7 +787,10 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         }
     }
     for e in promote {
-        r.entities[e].strong = true;
+        // Only names found by their ending; a bare region stays a place.
+        if r.entities[e].canonical.is_none() {
+            r.entities[e].strong = true;
+        }
     }
 
     // 4. Sectors.
@@ -782,6 +815,7 @@ fn org_mention(entity: usize, name: &str, first: usize, last: usize, particle: &
         modifier: false,
         field: false,
         subcommittee: false,
+        bare_region: false,
     }
 }
 
@@ -884,6 +918,7 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
         modifier: false,
         field: false,
         subcommittee: false,
+        bare_region: false,
     })
 }
 
@@ -934,6 +969,7 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
             modifier,
             field,
             subcommittee,
+            bare_region: false,
         });
     };
     // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.

@@ -211,6 +211,15 @@ fn implied_organization(doc: &Doc<'_>, s: &SentenceMentions, implies: TitleImpli
     if let Some(m) = s.mentions.iter().find(|m| m.kind == EntityType::Organization && fits(m.entity)) {
         return Some(m.entity);
     }
+    // The organisation a named one belongs to (the party of its committee).
+    if let Some(p) = s
+        .mentions
+        .iter()
+        .filter_map(|m| doc.rec.entities[m.entity].parent)
+        .find(|&p| fits(p))
+    {
+        return Some(p);
+    }
     if implies == TitleImplies::Party {
         return None;
     }
@@ -430,6 +439,16 @@ fn actors(
     if GROUP_WORDS.iter().any(|g| text.contains(g)) && !last_parties.is_empty() {
         return last_parties.to_vec();
     }
+    // An official whose title carries the topic particle speaks for the
+    // organisation (문완규 광주도시공사 경영본부장은 …).
+    for t in &s.titles {
+        let word = s.tokens.get(t.token).map(|t| t.text.as_str()).unwrap_or("");
+        if TOPIC_PARTICLES.iter().any(|p| word.ends_with(p)) {
+            if let Some(org) = t.organization.or_else(|| person_organization(doc, t.person)) {
+                return vec![org];
+            }
+        }
+    }
     for (i, m) in s.mentions.iter().enumerate() {
         let p = particle(s, m);
         let topic = TOPIC_PARTICLES.contains(&p.as_str()) || (p == "," && m.first == 0);
@@ -477,6 +496,22 @@ fn actors(
             }
         }
     }
+    // An agreement as topic (이번 협약은 …): its parties.
+    if s.tokens.iter().take(3).any(|t| t.text.starts_with("협약")) && !last_parties.is_empty() {
+        return last_parties.to_vec();
+    }
+    // No topic: the first organisation the sentence names as a name (not
+    // a genitive, a place or an object).
+    let named = s.mentions.iter().find(|m| {
+        m.kind == EntityType::Organization
+            && !m.bare_region
+            && !matches!(particle(s, m).as_str(), "의" | "에서" | "을" | "를" | "로" | "으로" | "에" | "에게" | "도")
+    });
+    if let Some(m) = named {
+        if s.mentions.iter().any(|m| m.kind == EntityType::Person) {
+            return vec![m.entity];
+        }
+    }
     if s.mentions.iter().any(|m| m.kind == EntityType::Person) {
         return Vec::new();
     }
@@ -490,7 +525,7 @@ fn actors(
         let named: Vec<usize> = s
             .mentions
             .iter()
-            .filter(|m| m.kind == EntityType::Organization && particle(s, m).is_empty() || particle(s, m) == "·")
+            .filter(|m| m.kind == EntityType::Organization && !m.bare_region && (particle(s, m).is_empty() || particle(s, m) == "·"))
             .map(|m| m.entity)
             .collect();
         if !named.is_empty() {

@@ -30,6 +30,15 @@ impl DocumentExtraction {
         for m in self.recognised.sentences.iter().flat_map(|s| &s.mentions) {
             kept[m.entity] = true;
         }
+        // The organisation a kept one is named after (더불어민주당 of
+        // 더불어민주당 미래경제성장전략위원회) is mentioned too.
+        for i in 0..kept.len() {
+            if kept[i] {
+                if let Some(p) = self.recognised.entities[i].parent {
+                    kept[p] = true;
+                }
+            }
+        }
         for (i, e) in self.recognised.entities.iter().enumerate() {
             if e.kind == EntityType::Organization && !e.strong {
                 kept[i] = false;

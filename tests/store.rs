@@ -579,3 +579,14 @@ fn exports_follow_the_csv_contract_and_round_trip() {
         "{ttl}"
     );
 }
+
+#[test]
+fn a_store_in_use_is_reported_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let _first = GraphStore::open(&path).unwrap();
+    match GraphStore::open(&path) {
+        Err(Error::Store { message, .. }) => assert!(message.contains("in use"), "{message}"),
+        other => panic!("expected Error::Store, got {other:?}"),
+    }
+}
