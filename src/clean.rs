@@ -140,7 +140,10 @@ pub fn is_sentence_line(line: &str) -> bool {
     if t.split_whitespace().count() < 3 {
         return false;
     }
-    t.ends_with("다.") || t.ends_with('다') || t.ends_with("요.") || (t.ends_with('.') && t.chars().count() > 40)
+    t.ends_with("다.")
+        || t.ends_with('다')
+        || t.ends_with("요.")
+        || (t.ends_with('.') && t.chars().count() > 40)
 }
 
 fn normalise_line(line: &str) -> String {
@@ -192,7 +195,9 @@ impl Block {
         // section names are shorter) before the date and byline lines, else
         // the first of the last run of such lines. Lines before it are menus.
         let headline = |l: &String| l.chars().count() >= 12 && l.split(' ').count() >= 3;
-        let before_meta = self.meta_at.and_then(|m| self.head[..m].iter().rposition(headline));
+        let before_meta = self
+            .meta_at
+            .and_then(|m| self.head[..m].iter().rposition(headline));
         let start = before_meta.unwrap_or_else(|| {
             let last = self.head.iter().rposition(headline);
             let mut start = last.unwrap_or(self.head.len());
@@ -244,11 +249,19 @@ pub fn clean(text: &str) -> CleanDocument {
                 continue;
             }
         }
-        if body_started && TERMINATORS.iter().any(|t| squashed.starts_with(t) || squashed.ends_with(t)) && !is_sentence_line(&line) {
+        if body_started
+            && TERMINATORS
+                .iter()
+                .any(|t| squashed.starts_with(t) || squashed.ends_with(t))
+            && !is_sentence_line(&line)
+        {
             break;
         }
         let clutter = CLUTTER_MARKERS.iter().any(|m| squashed.contains(m));
-        if line.contains('℃') || line.contains("°C") || clutter && !is_sentence_line(&line) && line.chars().count() < 80 {
+        if line.contains('℃')
+            || line.contains("°C")
+            || clutter && !is_sentence_line(&line) && line.chars().count() < 80
+        {
             continue;
         }
         if p.related.is_match(&line) || p.photo_credit.is_match(&line) && !is_sentence_line(&line) {
@@ -263,7 +276,10 @@ pub fn clean(text: &str) -> CleanDocument {
         line = p.image_markup.replace_all(&line, "").trim().to_string();
         line = p.dateline_prefix.replace(&line, "").to_string();
         line = p.outlet_prefix.replace(&line, "").to_string();
-        line = line.trim_start_matches(['•', '○', '◆', '◇', '■', '□', '●', '-', ' ']).trim().to_string();
+        line = line
+            .trim_start_matches(['•', '○', '◆', '◇', '■', '□', '●', '-', ' '])
+            .trim()
+            .to_string();
         // A caption or paragraph that ends with its byline closes the article.
         let mut closes = false;
         if let Some(m) = p.trailing_byline.find(&line) {
@@ -322,10 +338,16 @@ mod tests {
         let doc = clean(page);
         assert_eq!(doc.articles.len(), 1);
         let a = &doc.articles[0];
-        assert_eq!(a.title.as_deref(), Some("광주시, 인공지능 산업 육성 본격화"));
+        assert_eq!(
+            a.title.as_deref(),
+            Some("광주시, 인공지능 산업 육성 본격화")
+        );
         assert_eq!(a.date.as_deref(), Some("2026-02-11"));
         assert_eq!(a.paragraphs.len(), 2);
-        assert!(!a.paragraphs.iter().any(|p| p.contains("부산시") || p.contains('℃') || p.contains("기자")));
+        assert!(!a
+            .paragraphs
+            .iter()
+            .any(|p| p.contains("부산시") || p.contains('℃') || p.contains("기자")));
     }
 
     #[test]
@@ -335,8 +357,15 @@ mod tests {
                     http://festival.example\n·주최 | 남원시 ·후원 | 전라북도";
         let doc = clean(page);
         assert_eq!(doc.articles.len(), 2);
-        assert_eq!(doc.articles[1].title.as_deref(), Some("둘째 기사의 제목이 여기 있다 둘"));
-        assert!(!doc.articles.iter().flat_map(|a| &a.paragraphs).any(|p| p.contains("남원시")));
+        assert_eq!(
+            doc.articles[1].title.as_deref(),
+            Some("둘째 기사의 제목이 여기 있다 둘")
+        );
+        assert!(!doc
+            .articles
+            .iter()
+            .flat_map(|a| &a.paragraphs)
+            .any(|p| p.contains("남원시")));
     }
 
     #[test]

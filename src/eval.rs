@@ -153,12 +153,20 @@ impl EvalReport {
                 c.gold
             );
         };
-        let _ = writeln!(out, "{:<16} {:>6} {:>6} {:>6} {:>6} {:>6}", "relation", "P", "R", "F1", "system", "gold");
+        let _ = writeln!(
+            out,
+            "{:<16} {:>6} {:>6} {:>6} {:>6} {:>6}",
+            "relation", "P", "R", "F1", "system", "gold"
+        );
         for (name, c) in &self.relations {
             row(&mut out, name, c);
         }
         row(&mut out, "ALL relations", &self.relations_overall());
-        let _ = writeln!(out, "{:<16} {:>6} {:>6} {:>6} {:>6} {:>6}", "entity type", "P", "R", "F1", "system", "gold");
+        let _ = writeln!(
+            out,
+            "{:<16} {:>6} {:>6} {:>6} {:>6} {:>6}",
+            "entity type", "P", "R", "F1", "system", "gold"
+        );
         for (name, c) in &self.entities {
             row(&mut out, name, c);
         }
@@ -167,7 +175,11 @@ impl EvalReport {
             let _ = writeln!(out, "no gold file for: {}", self.without_gold.join(", "));
         }
         if verbose {
-            for (title, items) in [("missed", &self.missed), ("spurious", &self.spurious), ("entities", &self.entity_errors)] {
+            for (title, items) in [
+                ("missed", &self.missed),
+                ("spurious", &self.spurious),
+                ("entities", &self.entity_errors),
+            ] {
                 let _ = writeln!(out, "\n{title}:");
                 for (doc, what) in items {
                     let _ = writeln!(out, "  {doc}: {what}");
@@ -217,7 +229,10 @@ fn gold_path(dir: &Path, doc_id: &str) -> Option<PathBuf> {
     if direct.is_file() {
         return Some(direct);
     }
-    let base = Path::new(doc_id).file_name()?.to_string_lossy().into_owned();
+    let base = Path::new(doc_id)
+        .file_name()?
+        .to_string_lossy()
+        .into_owned();
     let by_name = dir.join(format!("{base}.json"));
     by_name.is_file().then_some(by_name)
 }
@@ -232,11 +247,19 @@ pub fn evaluate(gold_dir: &Path, documents: &[DocumentGraph]) -> Result<EvalRepo
         });
     }
     let mut report = EvalReport::default();
-    for t in [EntityType::Person, EntityType::Organization, EntityType::Sector] {
-        report.entities.insert(t.as_str().to_string(), Counts::default());
+    for t in [
+        EntityType::Person,
+        EntityType::Organization,
+        EntityType::Sector,
+    ] {
+        report
+            .entities
+            .insert(t.as_str().to_string(), Counts::default());
     }
     for r in Relation::ALL {
-        report.relations.insert(r.as_str().to_string(), Counts::default());
+        report
+            .relations
+            .insert(r.as_str().to_string(), Counts::default());
     }
     for doc in documents {
         let Some(path) = gold_path(gold_dir, &doc.meta.id) else {
@@ -250,10 +273,18 @@ pub fn evaluate(gold_dir: &Path, documents: &[DocumentGraph]) -> Result<EvalRepo
     Ok(report)
 }
 
-fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocument, path: &Path) -> Result<()> {
+fn score_document(
+    report: &mut EvalReport,
+    doc: &DocumentGraph,
+    gold: &GoldDocument,
+    path: &Path,
+) -> Result<()> {
     let id = doc.meta.id.clone();
     let names_of_gold = |g: &GoldEntity| -> HashSet<String> {
-        std::iter::once(&g.name).chain(&g.aliases).map(|n| n.trim().to_string()).collect()
+        std::iter::once(&g.name)
+            .chain(&g.aliases)
+            .map(|n| n.trim().to_string())
+            .collect()
     };
     // Which gold entities each system node matches.
     let mut node_matches: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -261,7 +292,10 @@ fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocum
         if !node.kind.is_scored() {
             continue;
         }
-        let names: HashSet<String> = std::iter::once(&node.label).chain(&node.aliases).map(|n| n.trim().to_string()).collect();
+        let names: HashSet<String> = std::iter::once(&node.label)
+            .chain(&node.aliases)
+            .map(|n| n.trim().to_string())
+            .collect();
         let matches: Vec<usize> = gold
             .entities
             .iter()
@@ -271,7 +305,11 @@ fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocum
             .collect();
         node_matches.push((ni, matches));
     }
-    for t in [EntityType::Person, EntityType::Organization, EntityType::Sector] {
+    for t in [
+        EntityType::Person,
+        EntityType::Organization,
+        EntityType::Sector,
+    ] {
         let mut c = Counts::default();
         let mut matched_gold: HashSet<usize> = HashSet::new();
         for (ni, matches) in &node_matches {
@@ -281,7 +319,9 @@ fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocum
             }
             c.system += 1;
             if matches.is_empty() {
-                report.entity_errors.push((id.clone(), format!("spurious {t} {}", node.label)));
+                report
+                    .entity_errors
+                    .push((id.clone(), format!("spurious {t} {}", node.label)));
             } else {
                 c.matched_system += 1;
             }
@@ -293,7 +333,9 @@ fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocum
                 if matched_gold.contains(&gi) {
                     c.matched_gold += 1;
                 } else {
-                    report.entity_errors.push((id.clone(), format!("missed {t} {}", g.name)));
+                    report
+                        .entity_errors
+                        .push((id.clone(), format!("missed {t} {}", g.name)));
                 }
             }
         }
@@ -302,7 +344,12 @@ fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocum
         }
     }
     // Gold entity ids matched by each system IRI.
-    let gold_index: BTreeMap<&str, usize> = gold.entities.iter().enumerate().map(|(i, g)| (g.id.as_str(), i)).collect();
+    let gold_index: BTreeMap<&str, usize> = gold
+        .entities
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i))
+        .collect();
     let matches_of = |iri: &str| -> Vec<usize> {
         node_matches
             .iter()
@@ -310,14 +357,25 @@ fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocum
             .map(|(_, m)| m.clone())
             .unwrap_or_default()
     };
-    let label_of = |iri: &str| doc.entities.iter().find(|e| e.iri == iri).map(|e| e.label.clone()).unwrap_or_else(|| iri.to_string());
+    let label_of = |iri: &str| {
+        doc.entities
+            .iter()
+            .find(|e| e.iri == iri)
+            .map(|e| e.label.clone())
+            .unwrap_or_else(|| iri.to_string())
+    };
     let mut gold_matched = vec![false; gold.relations.len()];
     let mut per_relation: BTreeMap<String, Counts> = BTreeMap::new();
     for g in &gold.relations {
-        if !gold_index.contains_key(g.subject.as_str()) || !gold_index.contains_key(g.object.as_str()) {
+        if !gold_index.contains_key(g.subject.as_str())
+            || !gold_index.contains_key(g.object.as_str())
+        {
             return Err(Error::Gold {
                 path: path.to_path_buf(),
-                message: format!("relation refers to unknown entity id ({} or {})", g.subject, g.object),
+                message: format!(
+                    "relation refers to unknown entity id ({} or {})",
+                    g.subject, g.object
+                ),
             });
         }
         per_relation.entry(g.predicate.clone()).or_default().gold += 1;
@@ -329,7 +387,10 @@ fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocum
             if g.predicate != f.relation.as_str() {
                 continue;
             }
-            let (gs, go) = (gold_index[g.subject.as_str()], gold_index[g.object.as_str()]);
+            let (gs, go) = (
+                gold_index[g.subject.as_str()],
+                gold_index[g.object.as_str()],
+            );
             let forward = sm.contains(&gs) && om.contains(&go);
             let backward = f.relation.is_symmetric() && sm.contains(&go) && om.contains(&gs);
             if forward || backward {
@@ -337,25 +398,44 @@ fn score_document(report: &mut EvalReport, doc: &DocumentGraph, gold: &GoldDocum
                 gold_matched[gi] = true;
             }
         }
-        let c = per_relation.entry(f.relation.as_str().to_string()).or_default();
+        let c = per_relation
+            .entry(f.relation.as_str().to_string())
+            .or_default();
         c.system += 1;
         if hit {
             c.matched_system += 1;
         } else {
             report.spurious.push((
                 id.clone(),
-                format!("{} {} {}  [{}] {}", label_of(&f.subject), f.relation, label_of(&f.object), f.evidence.rule, f.evidence.text),
+                format!(
+                    "{} {} {}  [{}] {}",
+                    label_of(&f.subject),
+                    f.relation,
+                    label_of(&f.object),
+                    f.evidence.rule,
+                    f.evidence.text
+                ),
             ));
         }
     }
     for (gi, g) in gold.relations.iter().enumerate() {
         if gold_matched[gi] {
-            per_relation.entry(g.predicate.clone()).or_default().matched_gold += 1;
+            per_relation
+                .entry(g.predicate.clone())
+                .or_default()
+                .matched_gold += 1;
         } else {
             let name = |id: &str| gold.entities[gold_index[id]].name.clone();
-            report
-                .missed
-                .push((id.clone(), format!("{} {} {}  | {}", name(&g.subject), g.predicate, name(&g.object), g.evidence)));
+            report.missed.push((
+                id.clone(),
+                format!(
+                    "{} {} {}  | {}",
+                    name(&g.subject),
+                    g.predicate,
+                    name(&g.object),
+                    g.evidence
+                ),
+            ));
         }
     }
     for (k, c) in per_relation {

@@ -217,7 +217,9 @@ pub fn iri_escape(name: &str) -> String {
                 }
             }
             // U+FFF0..U+FFFF and private use are not allowed in IRIs.
-            c if ('\u{E000}'..='\u{F8FF}').contains(&c) || ('\u{FFF0}'..='\u{FFFF}').contains(&c) => {
+            c if ('\u{E000}'..='\u{F8FF}').contains(&c)
+                || ('\u{FFF0}'..='\u{FFFF}').contains(&c) =>
+            {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
                     out.push_str(&format!("%{b:02X}"));
@@ -311,7 +313,10 @@ mod tests {
             "https://w3id.org/newsgraph/id/Organization/광주산업_르네상스_TF"
         );
         assert_eq!(iri_escape("a<b>\"c"), "a%3Cb%3E%22c");
-        assert_eq!(document_iri("dir/x.txt"), "https://w3id.org/newsgraph/doc/dir%2Fx.txt");
+        assert_eq!(
+            document_iri("dir/x.txt"),
+            "https://w3id.org/newsgraph/doc/dir%2Fx.txt"
+        );
     }
 
     #[test]

@@ -38,7 +38,10 @@ const BUILTIN_FILES: &[(&str, &str)] = &[
         "lexicon/org_suffixes.tsv",
         include_str!("../ontology/lexicon/org_suffixes.tsv"),
     ),
-    ("lexicon/cues.tsv", include_str!("../ontology/lexicon/cues.tsv")),
+    (
+        "lexicon/cues.tsv",
+        include_str!("../ontology/lexicon/cues.tsv"),
+    ),
     (
         "lexicon/particles.txt",
         include_str!("../ontology/lexicon/particles.txt"),
@@ -114,7 +117,11 @@ impl OrgClass {
     pub fn is_local_government(self) -> bool {
         matches!(
             self,
-            OrgClass::Metropolitan | OrgClass::Province | OrgClass::City | OrgClass::County | OrgClass::District
+            OrgClass::Metropolitan
+                | OrgClass::Province
+                | OrgClass::City
+                | OrgClass::County
+                | OrgClass::District
         )
     }
 
@@ -315,9 +322,15 @@ impl Ontology {
         let (path, text) = get("lexicon/places.tsv");
         for (line, cols) in tsv_rows(text, "name") {
             if cols.len() != 2 {
-                return Err(ontology_error(path, line, "expected 2 tab-separated columns: name, kind"));
+                return Err(ontology_error(
+                    path,
+                    line,
+                    "expected 2 tab-separated columns: name, kind",
+                ));
             }
-            ontology.places.insert(cols[0].to_string(), cols[1].to_string());
+            ontology
+                .places
+                .insert(cols[0].to_string(), cols[1].to_string());
         }
         let (path, text) = get("lexicon/titles.tsv");
         ontology.load_titles(path, text)?;
@@ -328,11 +341,17 @@ impl Ontology {
         let mut particles = word_list(&get("lexicon/particles.txt").1);
         particles.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
         ontology.particles = particles;
-        ontology.surnames = word_list(&get("lexicon/surnames.txt").1).into_iter().collect();
+        ontology.surnames = word_list(&get("lexicon/surnames.txt").1)
+            .into_iter()
+            .collect();
         let (path, text) = get("lexicon/stopwords.tsv");
         for (line, cols) in tsv_rows(text, "role") {
             if cols.len() != 2 {
-                return Err(ontology_error(path, line, "expected 2 tab-separated columns: role, word"));
+                return Err(ontology_error(
+                    path,
+                    line,
+                    "expected 2 tab-separated columns: role, word",
+                ));
             }
             ontology
                 .stopwords
@@ -363,17 +382,19 @@ impl Ontology {
             }
             let lang = literal.language().unwrap_or("");
             let value = literal.value().trim().to_string();
-            let idx = *position.entry(subject.as_str().to_string()).or_insert_with(|| {
-                by_subject.push((
-                    subject.as_str().to_string(),
-                    SectorEntry {
-                        label: String::new(),
-                        english: None,
-                        aliases: Vec::new(),
-                    },
-                ));
-                by_subject.len() - 1
-            });
+            let idx = *position
+                .entry(subject.as_str().to_string())
+                .or_insert_with(|| {
+                    by_subject.push((
+                        subject.as_str().to_string(),
+                        SectorEntry {
+                            label: String::new(),
+                            english: None,
+                            aliases: Vec::new(),
+                        },
+                    ));
+                    by_subject.len() - 1
+                });
             let entry = &mut by_subject[idx].1;
             match (is_pref, lang) {
                 (true, "ko") => entry.label = value,
@@ -391,7 +412,11 @@ impl Ontology {
                 if subject.ends_with("#sectors") || subject.starts_with(ONTOLOGY_NS) {
                     continue;
                 }
-                return Err(ontology_error(path, 0, format!("concept <{subject}> has no skos:prefLabel@ko")));
+                return Err(ontology_error(
+                    path,
+                    0,
+                    format!("concept <{subject}> has no skos:prefLabel@ko"),
+                ));
             }
             let idx = self.sectors.len();
             for name in std::iter::once(&entry.label).chain(&entry.aliases) {
@@ -405,13 +430,23 @@ impl Ontology {
     fn load_organizations(&mut self, path: &Path, text: &str) -> Result<()> {
         for (line, cols) in tsv_rows(text, "canonical") {
             if cols.len() < 2 || cols.len() > 3 {
-                return Err(ontology_error(path, line, "expected 3 tab-separated columns: canonical, kind, aliases"));
+                return Err(ontology_error(
+                    path,
+                    line,
+                    "expected 3 tab-separated columns: canonical, kind, aliases",
+                ));
             }
             let class = OrgClass::parse(cols[1])
                 .ok_or_else(|| ontology_error(path, line, format!("unknown kind `{}`", cols[1])))?;
             let aliases: Vec<String> = cols
                 .get(2)
-                .map(|a| a.split('|').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect())
+                .map(|a| {
+                    a.split('|')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default();
             let idx = self.organizations.len();
             for name in std::iter::once(cols[0]).chain(aliases.iter().map(String::as_str)) {
@@ -429,13 +464,23 @@ impl Ontology {
     fn load_titles(&mut self, path: &Path, text: &str) -> Result<()> {
         for (line, cols) in tsv_rows(text, "title") {
             if cols.len() != 3 {
-                return Err(ontology_error(path, line, "expected 3 tab-separated columns: title, role, implies"));
+                return Err(ontology_error(
+                    path,
+                    line,
+                    "expected 3 tab-separated columns: title, role, implies",
+                ));
             }
             let role = match cols[1] {
                 "leader" => TitleRole::Leader,
                 "affiliate" => TitleRole::Affiliate,
                 "none" => TitleRole::None,
-                other => return Err(ontology_error(path, line, format!("unknown role `{other}`"))),
+                other => {
+                    return Err(ontology_error(
+                        path,
+                        line,
+                        format!("unknown role `{other}`"),
+                    ))
+                }
             };
             let implies = match cols[2] {
                 "-" => TitleImplies::Nothing,
@@ -447,7 +492,13 @@ impl Ontology {
                 "party" => TitleImplies::Party,
                 "party-adjacent" => TitleImplies::PartyAdjacent,
                 "education" => TitleImplies::Education,
-                other => return Err(ontology_error(path, line, format!("unknown implied organisation `{other}`"))),
+                other => {
+                    return Err(ontology_error(
+                        path,
+                        line,
+                        format!("unknown implied organisation `{other}`"),
+                    ))
+                }
             };
             self.titles.push(TitleEntry {
                 title: cols[0].to_string(),
@@ -455,21 +506,33 @@ impl Ontology {
                 implies,
             });
         }
-        self.titles.sort_by_key(|t| std::cmp::Reverse(t.title.chars().count()));
+        self.titles
+            .sort_by_key(|t| std::cmp::Reverse(t.title.chars().count()));
         Ok(())
     }
 
     fn load_suffixes(&mut self, path: &Path, text: &str) -> Result<()> {
         for (line, cols) in tsv_rows(text, "suffix") {
             if cols.len() != 3 {
-                return Err(ontology_error(path, line, "expected 3 tab-separated columns: suffix, class, strength"));
+                return Err(ontology_error(
+                    path,
+                    line,
+                    "expected 3 tab-separated columns: suffix, class, strength",
+                ));
             }
-            let class = OrgClass::parse(cols[1])
-                .ok_or_else(|| ontology_error(path, line, format!("unknown class `{}`", cols[1])))?;
+            let class = OrgClass::parse(cols[1]).ok_or_else(|| {
+                ontology_error(path, line, format!("unknown class `{}`", cols[1]))
+            })?;
             let strong = match cols[2] {
                 "strong" => true,
                 "weak" => false,
-                other => return Err(ontology_error(path, line, format!("unknown strength `{other}`"))),
+                other => {
+                    return Err(ontology_error(
+                        path,
+                        line,
+                        format!("unknown strength `{other}`"),
+                    ))
+                }
             };
             self.org_suffixes.push(SuffixEntry {
                 suffix: cols[0].to_string(),
@@ -477,24 +540,36 @@ impl Ontology {
                 strong,
             });
         }
-        self.org_suffixes.sort_by_key(|s| std::cmp::Reverse(s.suffix.chars().count()));
+        self.org_suffixes
+            .sort_by_key(|s| std::cmp::Reverse(s.suffix.chars().count()));
         Ok(())
     }
 
     fn load_cues(&mut self, path: &Path, text: &str) -> Result<()> {
         for (line, cols) in tsv_rows(text, "relation") {
             if cols.len() != 3 {
-                return Err(ontology_error(path, line, "expected 3 tab-separated columns: relation, cue, confidence"));
+                return Err(ontology_error(
+                    path,
+                    line,
+                    "expected 3 tab-separated columns: relation, cue, confidence",
+                ));
             }
             let kind = if cols[0] == "signedMouWith-negative" {
                 CueKind::MouNegative
             } else {
-                CueKind::Relation(cols[0].parse().map_err(|e: String| ontology_error(path, line, e))?)
+                CueKind::Relation(
+                    cols[0]
+                        .parse()
+                        .map_err(|e: String| ontology_error(path, line, e))?,
+                )
             };
             let confidence: f32 = cols[2]
                 .parse()
                 .map_err(|_| ontology_error(path, line, format!("bad confidence `{}`", cols[2])))?;
-            self.cues.entry(kind).or_default().push((cols[1].to_string(), confidence));
+            self.cues
+                .entry(kind)
+                .or_default()
+                .push((cols[1].to_string(), confidence));
         }
         Ok(())
     }
@@ -507,7 +582,9 @@ impl Ontology {
     /// The sector concept a surface form belongs to (case-insensitive for
     /// Latin letters, spaces ignored).
     pub fn sector(&self, name: &str) -> Option<&SectorEntry> {
-        self.sector_index.get(&sector_key(name)).map(|&i| &self.sectors[i])
+        self.sector_index
+            .get(&sector_key(name))
+            .map(|&i| &self.sectors[i])
     }
 
     /// Whether `word` is a known place (country or region).
@@ -569,13 +646,24 @@ mod tests {
         let o = Ontology::load(None).expect("built-in ontology");
         assert_eq!(o.sector("AI").map(|s| s.label.as_str()), Some("인공지능"));
         assert_eq!(o.sector("ai").map(|s| s.label.as_str()), Some("인공지능"));
-        assert_eq!(o.sector("공기 산업").map(|s| s.label.as_str()), Some("공기산업"));
-        assert_eq!(o.organization("광주시").map(|e| e.canonical.as_str()), Some("광주광역시"));
+        assert_eq!(
+            o.sector("공기 산업").map(|s| s.label.as_str()),
+            Some("공기산업")
+        );
+        assert_eq!(
+            o.organization("광주시").map(|e| e.canonical.as_str()),
+            Some("광주광역시")
+        );
         let (prefix, title) = o.split_title("문화경제부시장").expect("title");
         assert_eq!((prefix, title.title.as_str()), ("문화경제", "부시장"));
-        assert_eq!(o.org_suffix("한국광산업진흥회").map(|s| s.class), Some(OrgClass::Standing));
+        assert_eq!(
+            o.org_suffix("한국광산업진흥회").map(|s| s.class),
+            Some(OrgClass::Standing)
+        );
         assert!(o.surnames.contains("김"));
-        assert!(!o.cues(CueKind::Relation(Relation::SignedMouWith)).is_empty());
+        assert!(!o
+            .cues(CueKind::Relation(Relation::SignedMouWith))
+            .is_empty());
     }
 
     #[test]
@@ -588,7 +676,10 @@ mod tests {
         )
         .expect("write");
         let o = Ontology::load(Some(dir.path())).expect("load");
-        assert_eq!(o.organization("가시공").map(|e| e.canonical.as_str()), Some("가상시험공단"));
+        assert_eq!(
+            o.organization("가시공").map(|e| e.canonical.as_str()),
+            Some("가상시험공단")
+        );
         assert!(o.organization("광주시").is_none());
         assert!(o.sector("AI").is_some(), "other files stay built in");
     }
@@ -597,7 +688,11 @@ mod tests {
     fn malformed_lexicon_names_file_and_line() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("lexicon")).expect("mkdir");
-        std::fs::write(dir.path().join("lexicon/titles.tsv"), "title\trole\timplies\n시장\tboss\t-\n").expect("write");
+        std::fs::write(
+            dir.path().join("lexicon/titles.tsv"),
+            "title\trole\timplies\n시장\tboss\t-\n",
+        )
+        .expect("write");
         let err = Ontology::load(Some(dir.path())).expect_err("bad role");
         let msg = err.to_string();
         assert!(msg.contains("titles.tsv:2"), "{msg}");

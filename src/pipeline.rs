@@ -55,8 +55,15 @@ pub fn extract_document(raw: &RawDocument, ontology: &Ontology) -> DocumentExtra
 }
 
 /// Extracts and resolves already decoded documents.
-pub fn extract_texts(raws: &[RawDocument], ontology: &Ontology, options: &ExtractOptions) -> Vec<DocumentGraph> {
-    let extractions: Vec<DocumentExtraction> = raws.par_iter().map(|raw| extract_document(raw, ontology)).collect();
+pub fn extract_texts(
+    raws: &[RawDocument],
+    ontology: &Ontology,
+    options: &ExtractOptions,
+) -> Vec<DocumentGraph> {
+    let extractions: Vec<DocumentExtraction> = raws
+        .par_iter()
+        .map(|raw| extract_document(raw, ontology))
+        .collect();
     resolve(extractions, options.min_confidence)
 }
 

@@ -54,7 +54,10 @@ pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Error>) {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| path.to_string_lossy().into_owned());
-                files.push(InputFile { path: path.clone(), id });
+                files.push(InputFile {
+                    path: path.clone(),
+                    id,
+                });
             }
             Err(e) => errors.push(Error::io(path, e)),
         }
@@ -151,8 +154,9 @@ mod tests {
 
     #[test]
     fn invalid_bytes_do_not_panic() {
-        let (text, _) = decode(&[0xff, 0xfe, 0x00, 0xc3, 0x28, b'a']);
-        assert!(text.contains('a'));
+        let (text, _) = decode(&[b'a', 0xff, 0xc3, 0x28, b'b', 0xb0]);
+        assert!(text.starts_with('a'));
+        assert!(text.contains('b'));
     }
 
     #[test]
@@ -162,7 +166,8 @@ mod tests {
         std::fs::write(dir.path().join("sub/b.txt"), "b").expect("write");
         std::fs::write(dir.path().join("a.txt"), "a").expect("write");
         std::fs::write(dir.path().join(".hidden"), "h").expect("write");
-        let (files, errors) = collect_inputs(&[dir.path().to_path_buf(), dir.path().join("missing")]);
+        let (files, errors) =
+            collect_inputs(&[dir.path().to_path_buf(), dir.path().join("missing")]);
         let ids: Vec<_> = files.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["a.txt", "sub/b.txt"]);
         assert_eq!(errors.len(), 1);

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use crate::model::{EntityType, Sentence};
-use crate::ontology::{sector_key, OrgClass, Ontology, TitleEntry, TitleImplies};
+use crate::ontology::{sector_key, Ontology, OrgClass, TitleEntry, TitleImplies};
 
 /// A word or a punctuation mark of a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +26,9 @@ pub struct Token {
 }
 
 const PUNCTUATION: &[char] = &[
-    ',', '‘', '’', '“', '”', '"', '\'', '(', ')', '[', ']', '「', '」', '『', '』', '▲', '△', '■', '□', '◆', '◇', '·', ';', ':',
-    '!', '?', '/', '〈', '〉', '<', '>', '…', '《', '》', '|', '=', '~', '.', '○', '●', '-', '&',
+    ',', '‘', '’', '“', '”', '"', '\'', '(', ')', '[', ']', '「', '」', '『', '』', '▲', '△', '■',
+    '□', '◆', '◇', '·', ';', ':', '!', '?', '/', '〈', '〉', '<', '>', '…', '《', '》', '|', '=',
+    '~', '.', '○', '●', '-', '&',
 ];
 
 /// Splits a sentence into words and punctuation marks.
@@ -178,7 +179,12 @@ impl LocalEntity {
         self.names
             .iter()
             .filter(|n| !self.generic_names.contains(n) && !n.contains('('))
-            .max_by_key(|n| (n.chars().filter(|c| is_hangul(*c)).count() + n.chars().count(), std::cmp::Reverse(0)))
+            .max_by_key(|n| {
+                (
+                    n.chars().filter(|c| is_hangul(*c)).count() + n.chars().count(),
+                    std::cmp::Reverse(0),
+                )
+            })
             .or_else(|| self.names.first())
             .map(String::as_str)
             .unwrap_or("")
@@ -234,8 +240,24 @@ const SYNONYM_ENDINGS: &[(&str, &str)] = &[("TF", "전담팀"), ("태스크포�
 const FIELD_ENDINGS: &[&str] = &["산업군", "산업", "분야", "분과", "신산업"];
 /// Endings after a sector inside one word that keep it a sector mention.
 const COMPOUND_ENDINGS: &[&str] = &[
-    "산업", "분야", "분과", "특화", "산단", "단지", "클러스터", "허브", "밸리", "생태계", "기술", "컴퓨팅", "융합", "실증", "인프라",
-    "기업", "도시", "중심",
+    "산업",
+    "분야",
+    "분과",
+    "특화",
+    "산단",
+    "단지",
+    "클러스터",
+    "허브",
+    "밸리",
+    "생태계",
+    "기술",
+    "컴퓨팅",
+    "융합",
+    "실증",
+    "인프라",
+    "기업",
+    "도시",
+    "중심",
 ];
 
 struct Recogniser<'o> {
@@ -245,7 +267,14 @@ struct Recogniser<'o> {
 }
 
 impl<'o> Recogniser<'o> {
-    fn entity(&mut self, kind: EntityType, name: &str, canonical: Option<&str>, class: Option<OrgClass>, strong: bool) -> usize {
+    fn entity(
+        &mut self,
+        kind: EntityType,
+        name: &str,
+        canonical: Option<&str>,
+        class: Option<OrgClass>,
+        strong: bool,
+    ) -> usize {
         let key_name = canonical.unwrap_or(name).to_string();
         let existing = self
             .by_name
@@ -287,7 +316,9 @@ impl<'o> Recogniser<'o> {
             for (from, to) in [(a, b), (b, a)] {
                 if let Some(base) = name.strip_suffix(from) {
                     if !base.trim().is_empty() {
-                        self.by_name.entry((kind, format!("{base}{to}"))).or_insert(idx);
+                        self.by_name
+                            .entry((kind, format!("{base}{to}")))
+                            .or_insert(idx);
                     }
                 }
             }
@@ -314,7 +345,11 @@ impl<'o> Recogniser<'o> {
                 && !["시", "도", "군", "구"].iter().any(|s| name.ends_with(s));
             // Two-syllable short forms (삼성, 한전) are often other words.
             let short_alias = name != entry.canonical && hangul_len(name).is_some_and(|n| n <= 2);
-            let strength = if bare_region || short_alias { Strength::Weak } else { Strength::Strong };
+            let strength = if bare_region || short_alias {
+                Strength::Weak
+            } else {
+                Strength::Strong
+            };
             return Some((Some(entry.canonical.clone()), entry.class, strength));
         }
         if name.chars().count() < 3 || o.is_place(name) {
@@ -332,12 +367,19 @@ impl<'o> Recogniser<'o> {
         if o.split_title(name).is_some_and(|(p, _)| p.is_empty()) {
             return None;
         }
-        let strength = if suffix.strong { Strength::Strong } else { Strength::Weak };
+        let strength = if suffix.strong {
+            Strength::Strong
+        } else {
+            Strength::Weak
+        };
         Some((None, suffix.class, strength))
     }
 
     /// Tries every particle split of a word as an organisation name.
-    fn org_word<'w>(&self, word: &'w str) -> Option<(&'w str, &'w str, Option<String>, OrgClass, Strength)> {
+    fn org_word<'w>(
+        &self,
+        word: &'w str,
+    ) -> Option<(&'w str, &'w str, Option<String>, OrgClass, Strength)> {
         for (stem, particle) in stems(word, self.ontology) {
             if let Some((canonical, class, strength)) = self.org_name(stem) {
                 return Some((stem, particle, canonical, class, strength));
@@ -348,13 +390,16 @@ impl<'o> Recogniser<'o> {
 
     fn is_person_name(&self, word: &str) -> bool {
         let o = self.ontology;
-        let Some(n) = hangul_len(word) else { return false };
+        let Some(n) = hangul_len(word) else {
+            return false;
+        };
         if !(2..=4).contains(&n) || o.is_stopword("person", word) {
             return false;
         }
         let first: String = word.chars().take(1).collect();
         let first_two: String = word.chars().take(2).collect();
-        let has_surname = o.surnames.contains(&first) || (n >= 3 && o.surnames.contains(&first_two));
+        let has_surname =
+            o.surnames.contains(&first) || (n >= 3 && o.surnames.contains(&first_two));
         has_surname
             && o.organization(word).is_none()
             && !o.is_place(word)
@@ -382,8 +427,10 @@ pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
     }
     // Weak mentions survive only where the entity is strong somewhere.
     for s in &mut out {
-        s.mentions.retain(|m| r.entities[m.entity].strong || m.kind != EntityType::Organization);
-        s.titles.retain(|t| t.organization.is_none_or(|o| r.entities[o].strong));
+        s.mentions
+            .retain(|m| r.entities[m.entity].strong || m.kind != EntityType::Organization);
+        s.titles
+            .retain(|t| t.organization.is_none_or(|o| r.entities[o].strong));
     }
     Recognised {
         entities: r.entities,
@@ -409,7 +456,11 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 "“" => "”",
                 q => q,
             };
-            if let Some(len) = tokens[i + 1..].iter().take(12).position(|t| t.text == close) {
+            if let Some(len) = tokens[i + 1..]
+                .iter()
+                .take(12)
+                .position(|t| t.text == close)
+            {
                 let j = i + 1 + len;
                 if let Some(m) = quoted_org(r, &tokens, i + 1, j) {
                     for c in &mut covered[i..=j] {
@@ -435,7 +486,12 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         if let Some((stem, particle)) = stems(&word, o).into_iter().find(|(s, _)| *s == "정부") {
             let _ = stem;
             let prev = i.checked_sub(1).and_then(|p| word_at(&tokens, p));
-            if let Some(prev) = prev.filter(|p| r.is_person_name(p) && !["의", "는", "은", "가", "을", "를", "와", "과"].iter().any(|e| p.ends_with(e))) {
+            if let Some(prev) = prev.filter(|p| {
+                r.is_person_name(p)
+                    && !["의", "는", "은", "가", "을", "를", "와", "과"]
+                        .iter()
+                        .any(|e| p.ends_with(e))
+            }) {
                 let full = format!("{prev} 정부");
                 let person = r.entity(EntityType::Person, prev, None, None, true);
                 mentions.push(Mention {
@@ -450,8 +506,15 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                     subcommittee: false,
                     bare_region: false,
                 });
-                let gov = r.entity(EntityType::Organization, &full, None, Some(OrgClass::Government), true);
-                r.by_name.insert((EntityType::Organization, "정부".to_string()), gov);
+                let gov = r.entity(
+                    EntityType::Organization,
+                    &full,
+                    None,
+                    Some(OrgClass::Government),
+                    true,
+                );
+                r.by_name
+                    .insert((EntityType::Organization, "정부".to_string()), gov);
                 r.add_generic_name(gov, "정부");
                 mentions.push(org_mention(gov, &full, i - 1, i + 1, particle));
                 covered[i - 1] = true;
@@ -468,7 +531,13 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                     Some(g) => g,
                     None => {
                         let canonical = o.organization("정부").map(|e| e.canonical.clone());
-                        r.entity(EntityType::Organization, "정부", canonical.as_deref(), Some(OrgClass::Government), true)
+                        r.entity(
+                            EntityType::Organization,
+                            "정부",
+                            canonical.as_deref(),
+                            Some(OrgClass::Government),
+                            true,
+                        )
                     }
                 };
                 r.add_generic_name(gov, "정부");
@@ -478,18 +547,40 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
         }
         // Bare councils: 시의회 → the council of the city the text is about.
-        if let Some((stem, particle)) = stems(&word, o).into_iter().find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s)) {
-            let classes = BARE_COUNCILS.iter().find(|(c, _)| *c == stem).map(|(_, k)| *k).unwrap_or(&[]);
-            let government = (0..r.entities.len())
-                .rev()
-                .find(|&e| r.entities[e].strong && r.entities[e].class.is_some_and(|c| classes.contains(&c)));
+        if let Some((stem, particle)) = stems(&word, o)
+            .into_iter()
+            .find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
+        {
+            let classes = BARE_COUNCILS
+                .iter()
+                .find(|(c, _)| *c == stem)
+                .map(|(_, k)| *k)
+                .unwrap_or(&[]);
+            let government = (0..r.entities.len()).rev().find(|&e| {
+                r.entities[e].strong && r.entities[e].class.is_some_and(|c| classes.contains(&c))
+            });
             let idx = match government {
                 Some(g) => {
                     let full = format!("{}의회", r.entities[g].label());
-                    let canonical = o.organization(&full).map(|e| e.canonical.clone()).unwrap_or(full.clone());
-                    r.entity(EntityType::Organization, &full, Some(&canonical), Some(OrgClass::Council), true)
+                    let canonical = o
+                        .organization(&full)
+                        .map(|e| e.canonical.clone())
+                        .unwrap_or(full.clone());
+                    r.entity(
+                        EntityType::Organization,
+                        &full,
+                        Some(&canonical),
+                        Some(OrgClass::Council),
+                        true,
+                    )
                 }
-                None => r.entity(EntityType::Organization, stem, None, Some(OrgClass::Council), true),
+                None => r.entity(
+                    EntityType::Organization,
+                    stem,
+                    None,
+                    Some(OrgClass::Council),
+                    true,
+                ),
             };
             r.add_generic_name(idx, stem);
             mentions.push(org_mention(idx, stem, i, i + 1, particle));
@@ -497,13 +588,18 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        if let Some((stem, particle, endings)) = stems(&word, o)
-            .into_iter()
-            .find_map(|(s, p)| ANAPHORS.iter().find(|(w, _)| *w == s).map(|(_, e)| (s.to_string(), p.to_string(), *e)))
-        {
+        if let Some((stem, particle, endings)) = stems(&word, o).into_iter().find_map(|(s, p)| {
+            ANAPHORS
+                .iter()
+                .find(|(w, _)| *w == s)
+                .map(|(_, e)| (s.to_string(), p.to_string(), *e))
+        }) {
             let target = (0..r.entities.len()).rev().find(|&e| {
                 r.entities[e].kind == EntityType::Organization
-                    && r.entities[e].names.iter().any(|n| n != &stem && endings.iter().any(|s| n.ends_with(s)))
+                    && r.entities[e]
+                        .names
+                        .iter()
+                        .any(|n| n != &stem && endings.iter().any(|s| n.ends_with(s)))
             });
             if let Some(target) = target {
                 r.add_generic_name(target, &stem);
@@ -524,12 +620,17 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         if canonical.is_none() {
             // Extend left over names without particles.
             while start > 0 && tokens[start].space_before {
-                let Some(prev) = word_at(&tokens, start - 1) else { break };
+                let Some(prev) = word_at(&tokens, start - 1) else {
+                    break;
+                };
                 if covered[start - 1] {
                     // An organisation just recognised, without particle:
                     // `더불어민주당 미래경제성장전략위원회`.
                     let Some(pos) = mentions.iter().position(|m| {
-                        m.kind == EntityType::Organization && m.last == start && m.first == start - 1 && m.particle.is_empty()
+                        m.kind == EntityType::Organization
+                            && m.last == start
+                            && m.first == start - 1
+                            && m.particle.is_empty()
                     }) else {
                         break;
                     };
@@ -546,15 +647,26 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                     continue;
                 }
                 let prev_org = r.org_name(prev);
-                let is_place = o.is_place(prev) || prev_org.as_ref().is_some_and(|(_, _, s)| *s == Strength::Weak);
+                let is_place = o.is_place(prev)
+                    || prev_org
+                        .as_ref()
+                        .is_some_and(|(_, _, s)| *s == Strength::Weak);
                 if prev_org.is_none() && !is_place {
                     break;
                 }
                 if let Some((c, pclass, Strength::Strong)) = &prev_org {
                     prefixed_by_org = true;
-                    if parent.is_none() && !pclass.is_local_government() || parent.is_none() && start == i {
+                    if parent.is_none() && !pclass.is_local_government()
+                        || parent.is_none() && start == i
+                    {
                         let name = c.clone().unwrap_or_else(|| prev.to_string());
-                        let p = r.entity(EntityType::Organization, prev, Some(&name), Some(*pclass), true);
+                        let p = r.entity(
+                            EntityType::Organization,
+                            prev,
+                            Some(&name),
+                            Some(*pclass),
+                            true,
+                        );
                         parent = Some(p);
                     }
                 }
@@ -563,19 +675,26 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
         }
         let acting = ACTING_PARTICLES.contains(&particle.as_str())
-            || tokens.get(i + 1).is_some_and(|t| t.is_word && o.split_title(&t.text).is_some_and(|(p, _)| p.is_empty()));
-        let strong = strength == Strength::Strong || acting && canonical.is_none() || prefixed_by_org;
+            || tokens.get(i + 1).is_some_and(|t| {
+                t.is_word && o.split_title(&t.text).is_some_and(|(p, _)| p.is_empty())
+            });
+        let strong =
+            strength == Strength::Strong || acting && canonical.is_none() || prefixed_by_org;
         // A multi-word name whose last part names a known entity is that entity.
         let idx = if start < i {
             match r.find(EntityType::Organization, &stem) {
-                Some(known) if !r.entities[known].names.iter().all(|n| n == &stem) || r.entities[known].canonical.is_some() => {
+                Some(known)
+                    if !r.entities[known].names.iter().all(|n| n == &stem)
+                        || r.entities[known].canonical.is_some() =>
+                {
                     r.add_name(known, &full);
                     known
                 }
                 _ => {
                     let idx = r.entity(EntityType::Organization, &full, None, Some(class), strong);
                     r.add_name(idx, &stem);
-                    r.by_name.insert((EntityType::Organization, stem.clone()), idx);
+                    r.by_name
+                        .insert((EntityType::Organization, stem.clone()), idx);
                     if r.entities[idx].parent.is_none() {
                         r.entities[idx].parent = parent;
                     }
@@ -583,7 +702,13 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 }
             }
         } else {
-            r.entity(EntityType::Organization, &stem, canonical.as_deref(), Some(class), strong)
+            r.entity(
+                EntityType::Organization,
+                &stem,
+                canonical.as_deref(),
+                Some(class),
+                strong,
+            )
         };
         for c in &mut covered[start..=i] {
             *c = true;
@@ -614,9 +739,13 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         let word = tokens[k].text.clone();
-        let Some((stem, _particle, prefix, title)) = stems(&word, o).into_iter().find_map(|(s, p)| {
-            o.split_title(s).map(|(prefix, t)| (s.to_string(), p.to_string(), prefix.to_string(), t.clone()))
-        }) else {
+        let Some((stem, _particle, prefix, title)) =
+            stems(&word, o).into_iter().find_map(|(s, p)| {
+                o.split_title(s).map(|(prefix, t)| {
+                    (s.to_string(), p.to_string(), prefix.to_string(), t.clone())
+                })
+            })
+        else {
             continue;
         };
         let _ = stem;
@@ -627,7 +756,11 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         let mut org: Option<usize> = None;
         let mut org_start = k;
         if !prefix.is_empty() {
-            let with_head = title.title.strip_suffix('장').filter(|s| !s.is_empty()).map(|s| format!("{prefix}{s}"));
+            let with_head = title
+                .title
+                .strip_suffix('장')
+                .filter(|s| !s.is_empty())
+                .map(|s| format!("{prefix}{s}"));
             let implied_gov = match title.implies {
                 TitleImplies::City => Some(format!("{prefix}시")),
                 TitleImplies::Province => Some(format!("{prefix}도")),
@@ -635,9 +768,18 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 TitleImplies::District => Some(format!("{prefix}구")),
                 _ => None,
             };
-            let candidates = [(Some(prefix.clone()), false), (implied_gov, false), (with_head, true)];
-            for (candidate, must_be_strong) in candidates.into_iter().filter_map(|(c, s)| c.map(|c| (c, s))) {
-                let Some((canonical, class, strength)) = r.org_name(&candidate) else { continue };
+            let candidates = [
+                (Some(prefix.clone()), false),
+                (implied_gov, false),
+                (with_head, true),
+            ];
+            for (candidate, must_be_strong) in candidates
+                .into_iter()
+                .filter_map(|(c, s)| c.map(|c| (c, s)))
+            {
+                let Some((canonical, class, strength)) = r.org_name(&candidate) else {
+                    continue;
+                };
                 if must_be_strong && strength == Strength::Weak {
                     continue;
                 }
@@ -659,9 +801,18 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                         }
                     }
                 }
-                let idx = match r.find(EntityType::Organization, &candidate).filter(|_| full == candidate) {
+                let idx = match r
+                    .find(EntityType::Organization, &candidate)
+                    .filter(|_| full == candidate)
+                {
                     Some(known) => known,
-                    None => r.entity(EntityType::Organization, &full, canonical.as_deref(), Some(class), true),
+                    None => r.entity(
+                        EntityType::Organization,
+                        &full,
+                        canonical.as_deref(),
+                        Some(class),
+                        true,
+                    ),
                 };
                 r.entities[idx].strong = true;
                 if full != candidate {
@@ -680,7 +831,9 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         if org.is_none() {
             if let Some(m) = mentions
                 .iter()
-                .filter(|m| m.kind == EntityType::Organization && m.last == k && m.particle.is_empty())
+                .filter(|m| {
+                    m.kind == EntityType::Organization && m.last == k && m.particle.is_empty()
+                })
                 .min_by_key(|m| m.first)
             {
                 org = Some(m.entity);
@@ -689,7 +842,11 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         }
         // Skip a parenthetical after the name: 안도걸(광주 동남을) 국회의원.
         if name_end > 0 && tokens[name_end - 1].text == ")" {
-            if let Some(open) = (0..name_end - 1).rev().take(8).find(|&j| tokens[j].text == "(") {
+            if let Some(open) = (0..name_end - 1)
+                .rev()
+                .take(8)
+                .find(|&j| tokens[j].text == "(")
+            {
                 name_end = open;
             }
         }
@@ -710,16 +867,28 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
         } else if let Some(next) = word_at(&tokens, k + 1) {
             // 광주시장 강기정: the name follows the title.
-            let next_stem = stems(next, o).into_iter().find(|(s, _)| r.is_person_name(s)).map(|(s, _)| s.to_string());
+            let next_stem = stems(next, o)
+                .into_iter()
+                .find(|(s, _)| r.is_person_name(s))
+                .map(|(s, _)| s.to_string());
             if let Some(n) = next_stem {
-                if tokens[k + 1].space_before && !prefix.is_empty() && org.is_some() && org_start == k && title.implies != TitleImplies::Nothing {
+                if tokens[k + 1].space_before
+                    && !prefix.is_empty()
+                    && org.is_some()
+                    && org_start == k
+                    && title.implies != TitleImplies::Nothing
+                {
                     names.push((k + 1, n));
                 }
             }
         }
         for (first, name) in names {
             let person = r.entity(EntityType::Person, &name, None, None, true);
-            let last = if first > k { first + 1 } else { name_end.max(first + 1) };
+            let last = if first > k {
+                first + 1
+            } else {
+                name_end.max(first + 1)
+            };
             mentions.push(Mention {
                 entity: person,
                 kind: EntityType::Person,
@@ -745,10 +914,18 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                     let prev_title = stems(prev, o)
                         .into_iter()
                         .filter(|(_, p)| p.is_empty() || *p == "인")
-                        .find_map(|(s, _)| o.split_title(s).filter(|(p, _)| p.is_empty()).map(|(_, t)| t.clone()));
+                        .find_map(|(s, _)| {
+                            o.split_title(s)
+                                .filter(|(p, _)| p.is_empty())
+                                .map(|(_, t)| t.clone())
+                        });
                     if let Some(t) = prev_title {
                         let mut j = first - 1;
-                        while j > 0 && word_at(&tokens, j - 1).is_some_and(|w| matches!(w, "수석" | "상임" | "공동" | "상근" | "신임")) {
+                        while j > 0
+                            && word_at(&tokens, j - 1).is_some_and(|w| {
+                                matches!(w, "수석" | "상임" | "공동" | "상근" | "신임")
+                            })
+                        {
                             j -= 1;
                         }
                         if j > 0 && tokens[j - 1].text == "(" {
@@ -775,10 +952,16 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
     // Weak names listed with strong ones (나주시, 한국전력공사, 일진전기 등)
     // are organisations too.
     mentions.sort_by_key(|m| (m.first, m.last));
-    let orgs: Vec<&Mention> = mentions.iter().filter(|m| m.kind == EntityType::Organization).collect();
+    let orgs: Vec<&Mention> = mentions
+        .iter()
+        .filter(|m| m.kind == EntityType::Organization)
+        .collect();
     let mut promote = Vec::new();
     for w in orgs.windows(2) {
-        let listed = w[1].first == w[0].last + 1 && tokens.get(w[0].last).is_some_and(|t| t.text == "," || t.text == "·");
+        let listed = w[1].first == w[0].last + 1
+            && tokens
+                .get(w[0].last)
+                .is_some_and(|t| t.text == "," || t.text == "·");
         if listed {
             let (a, b) = (w[0].entity, w[1].entity);
             if r.entities[a].strong || r.entities[b].strong {
@@ -820,7 +1003,12 @@ fn org_mention(entity: usize, name: &str, first: usize, last: usize, particle: &
 }
 
 /// The name of a person ending right before token `end`.
-fn person_before(r: &Recogniser<'_>, tokens: &[Token], covered: &[bool], end: usize) -> Option<(usize, String)> {
+fn person_before(
+    r: &Recogniser<'_>,
+    tokens: &[Token],
+    covered: &[bool],
+    end: usize,
+) -> Option<(usize, String)> {
     let n = end.checked_sub(1)?;
     if covered[n] {
         return None;
@@ -833,7 +1021,11 @@ fn person_before(r: &Recogniser<'_>, tokens: &[Token], covered: &[bool], end: us
     // 김 알렉산드라: a one-syllable surname and a transliterated given name.
     if let Some((p, w)) = prev {
         let foreign = hangul_len(word).is_some_and(|l| (2..=6).contains(&l));
-        if foreign && hangul_len(w) == Some(1) && r.ontology.surnames.contains(w) && tokens[n].space_before {
+        if foreign
+            && hangul_len(w) == Some(1)
+            && r.ontology.surnames.contains(w)
+            && tokens[n].space_before
+        {
             return Some((p, format!("{w} {word}")));
         }
         // 지가이 빅토리아: two transliterated words at the start of a list item.
@@ -866,11 +1058,21 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
         end -= 3;
     }
     let last = word_at(tokens, end.checked_sub(1)?)?;
+    // The name's own ending decides its kind (광양시 4차산업혁명위원회 is a
+    // local committee whatever the gazetteer says of its last word).
+    let own_class = r.ontology.org_suffix(last).map(|s| s.class);
     let (class, strength) = match r.org_name(last) {
-        Some((_, class, strength)) => (class, strength),
+        Some((_, class, strength)) => (own_class.unwrap_or(class), strength),
         None => {
             let suffix = r.ontology.org_suffixes.iter().find(|s| s.suffix == last)?;
-            (suffix.class, if suffix.strong { Strength::Strong } else { Strength::Weak })
+            (
+                suffix.class,
+                if suffix.strong {
+                    Strength::Strong
+                } else {
+                    Strength::Weak
+                },
+            )
         }
     };
     if strength == Strength::Weak || end - from < 2 {
@@ -896,7 +1098,13 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
     if let Some(first) = word_at(tokens, from) {
         if let Some((canonical, pclass, Strength::Strong)) = r.org_name(first) {
             if end - from >= 2 && r.entities[idx].parent.is_none() {
-                let p = r.entity(EntityType::Organization, first, canonical.as_deref(), Some(pclass), true);
+                let p = r.entity(
+                    EntityType::Organization,
+                    first,
+                    canonical.as_deref(),
+                    Some(pclass),
+                    true,
+                );
                 if p != idx {
                     r.entities[idx].parent = Some(p);
                 }
@@ -924,7 +1132,12 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
 
 /// `(이하 X)` or `(X)` right after an organisation: X is another of its
 /// names. Returns the token index one past the closing parenthesis.
-fn parenthetical_alias(r: &mut Recogniser<'_>, tokens: &[Token], open: usize, entity: usize) -> Option<usize> {
+fn parenthetical_alias(
+    r: &mut Recogniser<'_>,
+    tokens: &[Token],
+    open: usize,
+    entity: usize,
+) -> Option<usize> {
     if tokens.get(open)?.text != "(" || tokens[open].space_before {
         return None;
     }
@@ -937,7 +1150,9 @@ fn parenthetical_alias(r: &mut Recogniser<'_>, tokens: &[Token], open: usize, en
         return None;
     }
     // Only short names or acronyms, not titles or explanations.
-    let is_alias = alias.chars().any(|c| c.is_ascii_uppercase()) || r.org_name(&alias).is_some() || i > open + 1;
+    let is_alias = alias.chars().any(|c| c.is_ascii_uppercase())
+        || r.org_name(&alias).is_some()
+        || i > open + 1;
     if !is_alias || r.ontology.split_title(&alias).is_some() && i == open + 1 {
         return None;
     }
@@ -950,15 +1165,32 @@ fn parenthetical_alias(r: &mut Recogniser<'_>, tokens: &[Token], open: usize, en
 }
 
 /// Finds sector mentions in the words not covered by organisation names.
-fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentions: &mut Vec<Mention>) {
+fn sectors_in(
+    r: &mut Recogniser<'_>,
+    tokens: &[Token],
+    covered: &[bool],
+    mentions: &mut Vec<Mention>,
+) {
     let o = r.ontology;
     let mut taken = covered.to_vec();
-    let push = |r: &mut Recogniser<'_>, mentions: &mut Vec<Mention>, label: &str, surface: &str, first: usize, last: usize, particle: &str, field: bool| {
+    let push = |r: &mut Recogniser<'_>,
+                mentions: &mut Vec<Mention>,
+                label: &str,
+                surface: &str,
+                first: usize,
+                last: usize,
+                particle: &str,
+                field: bool| {
         let idx = r.entity(EntityType::Sector, surface, Some(label), None, true);
         let next = word_at(tokens, last).unwrap_or("");
         let modifier = next.starts_with("기반") || surface.ends_with("기반");
-        let subcommittee = next.starts_with("분과") && tokens.get(last).is_some_and(|t| t.space_before) || surface.ends_with("분과");
-        let field = field || next.starts_with("분야") || next.starts_with("분과") || next.starts_with("산업");
+        let subcommittee = next.starts_with("분과")
+            && tokens.get(last).is_some_and(|t| t.space_before)
+            || surface.ends_with("분과");
+        let field = field
+            || next.starts_with("분야")
+            || next.starts_with("분과")
+            || next.starts_with("산업");
         mentions.push(Mention {
             entity: idx,
             kind: EntityType::Sector,
@@ -975,10 +1207,15 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
     // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.
     for width in (2..=3).rev() {
         for i in 0..tokens.len().saturating_sub(width - 1) {
-            if taken[i..i + width].iter().any(|t| *t) || !tokens[i..i + width].iter().all(|t| t.is_word) {
+            if taken[i..i + width].iter().any(|t| *t)
+                || !tokens[i..i + width].iter().all(|t| t.is_word)
+            {
                 continue;
             }
-            let words: Vec<&str> = tokens[i..i + width].iter().map(|t| t.text.as_str()).collect();
+            let words: Vec<&str> = tokens[i..i + width]
+                .iter()
+                .map(|t| t.text.as_str())
+                .collect();
             let last = words[width - 1];
             for (stem, particle) in stems(last, o) {
                 let mut joined = words[..width - 1].join(" ");
@@ -1017,7 +1254,10 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
                 break;
             }
             // X산업, X분야 with X in the vocabulary.
-            if let Some((base, _)) = FIELD_ENDINGS.iter().find_map(|e| stem.strip_suffix(e).map(|b| (b, e))) {
+            if let Some((base, _)) = FIELD_ENDINGS
+                .iter()
+                .find_map(|e| stem.strip_suffix(e).map(|b| (b, e)))
+            {
                 if let Some(s) = o.sector(base) {
                     let label = s.label.clone();
                     push(r, mentions, &label, stem, i, i + 1, particle, true);
@@ -1033,7 +1273,11 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
         // Compounds that start with a sector: AI기반, 항공특화산단, 바이오클러스터.
         if let Some((label, surface, rest)) = sector_prefix(o, word) {
             if COMPOUND_ENDINGS.iter().any(|e| rest.starts_with(e)) || rest.starts_with("기반") {
-                let modifier_surface = if rest.starts_with("기반") { format!("{surface}기반") } else { surface.clone() };
+                let modifier_surface = if rest.starts_with("기반") {
+                    format!("{surface}기반")
+                } else {
+                    surface.clone()
+                };
                 push(r, mentions, &label, &surface, i, i + 1, "", false);
                 if modifier_surface != surface {
                     if let Some(m) = mentions.last_mut() {
@@ -1058,9 +1302,15 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
             continue;
         }
         if let Some(next) = word_at(tokens, i + 1) {
-            let next_is_field = stems(next, o).iter().any(|(s, _)| *s == "분야" || *s == "분과");
+            let next_is_field = stems(next, o)
+                .iter()
+                .any(|(s, _)| *s == "분야" || *s == "분과");
             let has_particle = stems(word, o).len() > 1;
-            if next_is_field && tokens[i + 1].space_before && !has_particle && productive_base(o, word) {
+            if next_is_field
+                && tokens[i + 1].space_before
+                && !has_particle
+                && productive_base(o, word)
+            {
                 push(r, mentions, word, word, i, i + 1, "", true);
                 taken[i] = true;
             }
@@ -1074,7 +1324,9 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
             while j > 0 {
                 let prev = &tokens[j - 1];
                 if prev.is_word {
-                    mentions.retain(|m| !(m.kind == EntityType::Sector && m.first == j - 1 && !m.field));
+                    mentions.retain(|m| {
+                        !(m.kind == EntityType::Sector && m.first == j - 1 && !m.field)
+                    });
                 } else if prev.text != "," && prev.text != "·" {
                     break;
                 }
@@ -1096,7 +1348,14 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
             }
         }
         if items.len() >= 3 {
-            let sectors = items.iter().filter(|&&t| mentions.iter().any(|m| m.kind == EntityType::Sector && m.first == t)).count();
+            let sectors = items
+                .iter()
+                .filter(|&&t| {
+                    mentions
+                        .iter()
+                        .any(|m| m.kind == EntityType::Sector && m.first == t)
+                })
+                .count();
             if sectors * 2 >= items.len() {
                 for &t in &items {
                     if taken[t] {
@@ -1104,9 +1363,13 @@ fn sectors_in(r: &mut Recogniser<'_>, tokens: &[Token], covered: &[bool], mentio
                     }
                     let (stem, particle) = stems(&tokens[t].text, o)
                         .into_iter()
-                        .find(|(s, _)| hangul_len(s).is_some_and(|l| (2..=6).contains(&l)) && productive_base(o, s))
+                        .find(|(s, _)| {
+                            hangul_len(s).is_some_and(|l| (2..=6).contains(&l))
+                                && productive_base(o, s)
+                        })
                         .unwrap_or(("", ""));
-                    if !stem.is_empty() && (particle.is_empty() || t == *items.last().unwrap_or(&t)) {
+                    if !stem.is_empty() && (particle.is_empty() || t == *items.last().unwrap_or(&t))
+                    {
                         let stem = stem.to_string();
                         push(r, mentions, &stem, &stem, t, t + 1, particle, false);
                         taken[t] = true;
@@ -1135,10 +1398,14 @@ fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
 
 /// Whether X of a productive `X산업`/`X 분야` can name a sector.
 fn productive_base(o: &Ontology, base: &str) -> bool {
-    let Some(n) = hangul_len(base) else { return false };
+    let Some(n) = hangul_len(base) else {
+        return false;
+    };
     (2..=6).contains(&n)
         && !o.is_stopword("sector-modifier", base)
-        && !["한", "적", "된", "인", "의", "별", "등", "간", "및"].iter().any(|e| base.ends_with(e))
+        && !["한", "적", "된", "인", "의", "별", "등", "간", "및"]
+            .iter()
+            .any(|e| base.ends_with(e))
         && o.organization(base).is_none()
         && !o.is_place(base)
         && o.org_suffix(base).is_none()
@@ -1180,8 +1447,25 @@ mod tests {
 
     #[test]
     fn tokenizer_separates_punctuation() {
-        let t: Vec<String> = tokenize("인공지능(AI)·모빌리티 ‘TF’를").into_iter().map(|t| t.text).collect();
-        assert_eq!(t, ["인공지능", "(", "AI", ")", "·", "모빌리티", "‘", "TF", "’", "를"]);
+        let t: Vec<String> = tokenize("인공지능(AI)·모빌리티 ‘TF’를")
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        assert_eq!(
+            t,
+            [
+                "인공지능",
+                "(",
+                "AI",
+                ")",
+                "·",
+                "모빌리티",
+                "‘",
+                "TF",
+                "’",
+                "를"
+            ]
+        );
     }
 
     #[test]
@@ -1195,9 +1479,19 @@ mod tests {
     #[test]
     fn abbreviations_become_aliases() {
         let (r, _) = run("광주시 산하 인공지능산업융합사업단(이하 AI사업단)은 협약을 체결했다. AI사업단은 기업을 지원한다.");
-        let e = r.entities.iter().find(|e| e.label() == "인공지능산업융합사업단").expect("entity");
+        let e = r
+            .entities
+            .iter()
+            .find(|e| e.label() == "인공지능산업융합사업단")
+            .expect("entity");
         assert!(e.names.contains(&"AI사업단".to_string()), "{:?}", e.names);
-        assert_eq!(r.entities.iter().filter(|e| e.kind == EntityType::Organization).count(), 2);
+        assert_eq!(
+            r.entities
+                .iter()
+                .filter(|e| e.kind == EntityType::Organization)
+                .count(),
+            2
+        );
     }
 
     #[test]
@@ -1211,7 +1505,8 @@ mod tests {
 
     #[test]
     fn sectors_map_to_the_vocabulary() {
-        let (r, _) = run("광주시는 ▲친환경자동차산업 ▲에너지 및 수소산업 ▲인공지능(AI) 분야를 육성한다.");
+        let (r, _) =
+            run("광주시는 ▲친환경자동차산업 ▲에너지 및 수소산업 ▲인공지능(AI) 분야를 육성한다.");
         let sectors = names(&r, EntityType::Sector);
         for s in ["친환경자동차", "에너지", "수소", "인공지능"] {
             assert!(sectors.contains(&s.to_string()), "{s} in {sectors:?}");

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use crate::model::{EntityType, Relation, Sentence};
-use crate::ontology::{CueKind, OrgClass, Ontology, TitleImplies, TitleRole};
+use crate::ontology::{CueKind, Ontology, OrgClass, TitleImplies, TitleRole};
 use crate::recognise::{Mention, Recognised, SentenceMentions};
 
 /// A relation between two document-local entities.
@@ -33,7 +33,17 @@ pub struct LocalFact {
 const TOPIC_PARTICLES: &[&str] = &["은", "는", "이", "가", "께서", "에서는"];
 const WITH_PARTICLES: &[&str] = &["와", "과", "와의", "과의"];
 const PRONOUNS: &[&str] = &["그는", "그녀는", "이들은", "그가", "그녀가", "그러면서"];
-const GROUP_WORDS: &[&str] = &["양 기관", "두 기관", "양측", "양 측", "양사", "양 기관은", "세 기관", "3개 기관", "이들 기관"];
+const GROUP_WORDS: &[&str] = &[
+    "양 기관",
+    "두 기관",
+    "양측",
+    "양 측",
+    "양사",
+    "양 기관은",
+    "세 기관",
+    "3개 기관",
+    "이들 기관",
+];
 
 struct Doc<'a> {
     rec: &'a Recognised,
@@ -44,7 +54,15 @@ struct Doc<'a> {
 }
 
 impl Doc<'_> {
-    fn add(&mut self, subject: usize, relation: Relation, object: usize, sentence: usize, rule: &'static str, confidence: f32) {
+    fn add(
+        &mut self,
+        subject: usize,
+        relation: Relation,
+        object: usize,
+        sentence: usize,
+        rule: &'static str,
+        confidence: f32,
+    ) {
         if subject == object {
             return;
         }
@@ -92,7 +110,10 @@ fn particle(s: &SentenceMentions, m: &Mention) -> String {
     }
     let tokens = &s.tokens;
     let mut i = m.last;
-    if tokens.get(i).is_some_and(|t| t.text == "(" && !t.space_before) {
+    if tokens
+        .get(i)
+        .is_some_and(|t| t.text == "(" && !t.space_before)
+    {
         if let Some(close) = (i..tokens.len().min(i + 12)).find(|&j| tokens[j].text == ")") {
             i = close + 1;
         }
@@ -126,7 +147,7 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         if parties.len() >= 2 {
             last_parties = parties;
         }
-        chairs(&mut doc, si, s, text);
+        chairs(&mut doc, si, s, text, last_body);
         member_of(&mut doc, si, s, text, last_body);
         targets(&mut doc, si, s, text, main_actor, &last_parties, last_body);
         for m in &s.mentions {
@@ -142,7 +163,12 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
 /// that is the topic of one of its first sentences (or stands before a
 /// comma in the headline).
 fn main_actors(doc: &Doc<'_>) -> Vec<Option<usize>> {
-    let articles = doc.sentences.iter().map(|s| s.article + 1).max().unwrap_or(0);
+    let articles = doc
+        .sentences
+        .iter()
+        .map(|s| s.article + 1)
+        .max()
+        .unwrap_or(0);
     let mut out = vec![None; articles];
     let mut count = vec![0usize; articles];
     for (si, s) in doc.rec.sentences.iter().enumerate() {
@@ -172,10 +198,14 @@ fn titles(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, main_actor: Option
         }
         let org = match t.organization {
             Some(org) => {
-                if t.title.implies == TitleImplies::Education && !doc.rec.entities[org].label().ends_with("교육청") {
+                if t.title.implies == TitleImplies::Education
+                    && !doc.rec.entities[org].label().ends_with("교육청")
+                {
                     continue;
                 }
-                if t.title.implies == TitleImplies::PartyAdjacent && doc.class(org) != Some(OrgClass::Party) {
+                if t.title.implies == TitleImplies::PartyAdjacent
+                    && doc.class(org) != Some(OrgClass::Party)
+                {
                     continue;
                 }
                 Some(org)
@@ -184,18 +214,29 @@ fn titles(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, main_actor: Option
         };
         let Some(org) = org else { continue };
         let (relation, rule, confidence) = match t.title.role {
-            TitleRole::Leader if doc.class(org).is_some_and(OrgClass::is_chaired) => (Relation::Chairs, "title-leader-of-body", 0.9),
+            TitleRole::Leader if doc.class(org).is_some_and(OrgClass::is_chaired) => {
+                (Relation::Chairs, "title-leader-of-body", 0.9)
+            }
             TitleRole::Leader => (Relation::HeadOf, "title-head", 0.9),
             TitleRole::Affiliate => (Relation::AffiliatedWith, "title-post", 0.85),
             TitleRole::None => continue,
         };
-        let confidence = if t.organization.is_some() { confidence } else { confidence - 0.1 };
+        let confidence = if t.organization.is_some() {
+            confidence
+        } else {
+            confidence - 0.1
+        };
         doc.add(t.person, relation, org, si, rule, confidence);
     }
 }
 
 /// The organisation a bare title refers to.
-fn implied_organization(doc: &Doc<'_>, s: &SentenceMentions, implies: TitleImplies, main_actor: Option<usize>) -> Option<usize> {
+fn implied_organization(
+    doc: &Doc<'_>,
+    s: &SentenceMentions,
+    implies: TitleImplies,
+    main_actor: Option<usize>,
+) -> Option<usize> {
     let wanted: &[OrgClass] = match implies {
         TitleImplies::City => &[OrgClass::City, OrgClass::Metropolitan],
         TitleImplies::Province => &[OrgClass::Province],
@@ -208,7 +249,11 @@ fn implied_organization(doc: &Doc<'_>, s: &SentenceMentions, implies: TitleImpli
     let fits = |e: usize| doc.class(e).is_some_and(|c| wanted.contains(&c));
     // In the sentence first, then the article's main actor, then the
     // document (for councils and cities only).
-    if let Some(m) = s.mentions.iter().find(|m| m.kind == EntityType::Organization && fits(m.entity)) {
+    if let Some(m) = s
+        .mentions
+        .iter()
+        .find(|m| m.kind == EntityType::Organization && fits(m.entity))
+    {
         return Some(m.entity);
     }
     // The organisation a named one belongs to (the party of its committee).
@@ -235,18 +280,35 @@ fn implied_organization(doc: &Doc<'_>, s: &SentenceMentions, implies: TitleImpli
             }
         }
     }
-    counts.into_iter().max_by_key(|&(e, c)| (c, std::cmp::Reverse(e))).map(|(e, _)| e)
+    counts
+        .into_iter()
+        .max_by_key(|&(e, c)| (c, std::cmp::Reverse(e)))
+        .map(|(e, _)| e)
 }
 
 /// partOf: `A 산하 B`, `A B` names (the parent written first), and bodies
 /// that an organisation launches (`A가 ‘B TF’를 가동한다`).
 fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions) {
-    let orgs: Vec<&Mention> = s.mentions.iter().filter(|m| m.kind == EntityType::Organization).collect();
+    let orgs: Vec<&Mention> = s
+        .mentions
+        .iter()
+        .filter(|m| m.kind == EntityType::Organization)
+        .collect();
     for m in &orgs {
         if let Some(parent) = doc.rec.entities[m.entity].parent {
             let child_class = doc.class(m.entity);
-            if matches!(child_class, Some(OrgClass::Body | OrgClass::Branch | OrgClass::Standing)) {
-                doc.add(m.entity, Relation::PartOf, parent, si, "name-with-parent", 0.85);
+            if matches!(
+                child_class,
+                Some(OrgClass::Body | OrgClass::Branch | OrgClass::Standing)
+            ) {
+                doc.add(
+                    m.entity,
+                    Relation::PartOf,
+                    parent,
+                    si,
+                    "name-with-parent",
+                    0.85,
+                );
             }
         }
     }
@@ -256,14 +318,35 @@ fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions) {
             doc.add(b.entity, Relation::PartOf, a.entity, si, "sanha", 0.95);
         }
     }
-    let text: String = s.tokens.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ");
-    if let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::PartOf), &text.replace(' ', "")) {
-        let topic = orgs.iter().find(|m| TOPIC_PARTICLES.contains(&particle(s, m).as_str()));
+    let text: String = s
+        .tokens
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let Some(conf) = cue(
+        doc.ontology,
+        CueKind::Relation(Relation::PartOf),
+        &text.replace(' ', ""),
+    ) {
+        let topic = orgs
+            .iter()
+            .find(|m| TOPIC_PARTICLES.contains(&particle(s, m).as_str()));
         if let Some(topic) = topic {
             for m in &orgs {
                 let p = particle(s, m);
-                if m.entity != topic.entity && doc.class(m.entity) == Some(OrgClass::Body) && matches!(p.as_str(), "을" | "를") {
-                    doc.add(m.entity, Relation::PartOf, topic.entity, si, "launches-body", conf.min(0.8));
+                if m.entity != topic.entity
+                    && doc.class(m.entity) == Some(OrgClass::Body)
+                    && matches!(p.as_str(), "을" | "를")
+                {
+                    doc.add(
+                        m.entity,
+                        Relation::PartOf,
+                        topic.entity,
+                        si,
+                        "launches-body",
+                        conf.min(0.8),
+                    );
                 }
             }
         }
@@ -272,8 +355,18 @@ fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions) {
 
 /// signedMouWith: the parties are the sentence's subject (with its 와/과
 /// companions) and the organisations it signs with. Returns the parties.
-fn mou(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, last_parties: &[usize]) -> Vec<usize> {
-    let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::SignedMouWith), text) else {
+fn mou(
+    doc: &mut Doc<'_>,
+    si: usize,
+    s: &SentenceMentions,
+    text: &str,
+    last_parties: &[usize],
+) -> Vec<usize> {
+    let Some(conf) = cue(
+        doc.ontology,
+        CueKind::Relation(Relation::SignedMouWith),
+        text,
+    ) else {
         return Vec::new();
     };
     if cue(doc.ontology, CueKind::MouNegative, text).is_some() || text.contains("않") {
@@ -286,9 +379,19 @@ fn mou(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, last_part
         }
         let p = particle(s, m);
         let listed = s.tokens.get(m.last).is_some_and(|t| t.text == ",")
-            && s.mentions.get(i + 1).is_some_and(|n| n.kind == EntityType::Organization);
-        let before_deung = s.tokens.get(m.last).is_some_and(|t| t.text == "등" || t.text.starts_with("등"));
-        if TOPIC_PARTICLES.contains(&p.as_str()) || WITH_PARTICLES.contains(&p.as_str()) || listed || before_deung || p == "도" {
+            && s.mentions
+                .get(i + 1)
+                .is_some_and(|n| n.kind == EntityType::Organization);
+        let before_deung = s
+            .tokens
+            .get(m.last)
+            .is_some_and(|t| t.text == "등" || t.text.starts_with("등"));
+        if TOPIC_PARTICLES.contains(&p.as_str())
+            || WITH_PARTICLES.contains(&p.as_str())
+            || listed
+            || before_deung
+            || p == "도"
+        {
             // Not the parent of `X 산하 Y`.
             if s.tokens.get(m.last).is_some_and(|t| t.text == "산하") {
                 continue;
@@ -304,7 +407,14 @@ fn mou(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, last_part
     if parties.len() >= 2 {
         for i in 0..parties.len() {
             for j in i + 1..parties.len() {
-                doc.add(parties[i], Relation::SignedMouWith, parties[j], si, "mou-parties", conf);
+                doc.add(
+                    parties[i],
+                    Relation::SignedMouWith,
+                    parties[j],
+                    si,
+                    "mou-parties",
+                    conf,
+                );
             }
         }
     }
@@ -312,31 +422,77 @@ fn mou(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, last_part
 }
 
 /// chairs: `X 위원장은 NAME이 맡았으며`, `NAME 주재로 … 회의`.
-fn chairs(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str) {
-    let persons: Vec<&Mention> = s.mentions.iter().filter(|m| m.kind == EntityType::Person).collect();
+fn chairs(
+    doc: &mut Doc<'_>,
+    si: usize,
+    s: &SentenceMentions,
+    text: &str,
+    last_body: Option<usize>,
+) {
+    let persons: Vec<&Mention> = s
+        .mentions
+        .iter()
+        .filter(|m| m.kind == EntityType::Person)
+        .collect();
     if persons.is_empty() {
         return;
+    }
+    // "위원장은 NAME …이 맡았다" right after a body was named.
+    let first = s.tokens.first().map(|t| t.text.as_str()).unwrap_or("");
+    if let Some(body) = last_body {
+        let leads = ["위원장은", "공동위원장은", "위원장에는", "단장은", "회장은"].contains(&first);
+        if leads && text.contains("맡") {
+            doc.add(
+                persons[0].entity,
+                Relation::Chairs,
+                body,
+                si,
+                "chair-assigned",
+                0.85,
+            );
+        }
     }
     let bodies: Vec<&Mention> = s
         .mentions
         .iter()
-        .filter(|m| m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body))
+        .filter(|m| {
+            m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
+        })
         .collect();
     for b in &bodies {
         let next = s.tokens.get(b.last).map(|t| t.text.as_str()).unwrap_or("");
-        if (next.starts_with("위원장") || next.starts_with("단장") || next.starts_with("회장")) && text.contains("맡") {
+        if (next.starts_with("위원장") || next.starts_with("단장") || next.starts_with("회장"))
+            && text.contains("맡")
+        {
             if let Some(p) = persons.iter().find(|p| p.first > b.last) {
-                doc.add(p.entity, Relation::Chairs, b.entity, si, "chair-assigned", 0.9);
+                doc.add(
+                    p.entity,
+                    Relation::Chairs,
+                    b.entity,
+                    si,
+                    "chair-assigned",
+                    0.9,
+                );
             }
         }
     }
     if let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::Chairs), text) {
         if let Some(pos) = s.tokens.iter().position(|t| t.text.starts_with("주재")) {
-            let presider = persons.iter().filter(|p| p.first < pos && pos - p.last <= 2).last();
+            let presider = persons
+                .iter()
+                .filter(|p| p.first < pos && pos - p.last <= 2)
+                .last();
             let body = bodies.iter().find(|b| b.first > pos);
             if let (Some(p), Some(b)) = (presider, body) {
                 if text.contains("회의") {
-                    doc.add(p.entity, Relation::Chairs, b.entity, si, "presides-meeting", conf.min(0.8));
+                    doc.add(
+                        p.entity,
+                        Relation::Chairs,
+                        b.entity,
+                        si,
+                        "presides-meeting",
+                        conf.min(0.8),
+                    );
                 }
             }
         }
@@ -344,7 +500,13 @@ fn chairs(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str) {
 }
 
 /// memberOf: `위원으로는 A, B, C …이 참여`, `협의체에는 A, B …이 참여`.
-fn member_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, last_body: Option<usize>) {
+fn member_of(
+    doc: &mut Doc<'_>,
+    si: usize,
+    s: &SentenceMentions,
+    text: &str,
+    last_body: Option<usize>,
+) {
     let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::MemberOf), text) else {
         return;
     };
@@ -367,9 +529,21 @@ fn member_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, las
     for (i, m) in &orgs {
         let next = s.tokens.get(m.last).map(|t| t.text.as_str()).unwrap_or("");
         let p = particle(s, m);
-        let in_list = next == "," || next == "등" || next == "·" || p == "이" || p == "가" || p == "과" || p == "와";
-        let followed_by_org = s.mentions.get(i + 1).is_some_and(|n| n.kind == EntityType::Organization);
-        if in_list && (followed_by_org || next == "등" || p == "이" || p == "가") && !s.titles.iter().any(|t| t.organization == Some(m.entity)) {
+        let in_list = next == ","
+            || next == "등"
+            || next == "·"
+            || p == "이"
+            || p == "가"
+            || p == "과"
+            || p == "와";
+        let followed_by_org = s
+            .mentions
+            .get(i + 1)
+            .is_some_and(|n| n.kind == EntityType::Organization);
+        if in_list
+            && (followed_by_org || next == "등" || p == "이" || p == "가")
+            && !s.titles.iter().any(|t| t.organization == Some(m.entity))
+        {
             doc.add(m.entity, Relation::MemberOf, body, si, "participates", conf);
         }
     }
@@ -386,32 +560,71 @@ fn targets(
     last_parties: &[usize],
     last_body: Option<usize>,
 ) {
-    let sectors: Vec<&Mention> = s.mentions.iter().filter(|m| m.kind == EntityType::Sector && !m.modifier).collect();
+    let sectors: Vec<&Mention> = s
+        .mentions
+        .iter()
+        .filter(|m| m.kind == EntityType::Sector && !m.modifier)
+        .collect();
     if sectors.is_empty() {
         return;
     }
-    let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::TargetsSector), text) else {
+    let Some(conf) = cue(
+        doc.ontology,
+        CueKind::Relation(Relation::TargetsSector),
+        text,
+    ) else {
         return;
     };
     // ▲ items that start with an organisation: each item is its own.
-    let bullets: Vec<usize> = s.tokens.iter().enumerate().filter(|(_, t)| t.text == "▲").map(|(i, _)| i).collect();
+    let bullets: Vec<usize> = s
+        .tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.text == "▲")
+        .map(|(i, _)| i)
+        .collect();
     let mut item_handled: HashSet<usize> = HashSet::new();
     if bullets.len() >= 2 {
         for (bi, &b) in bullets.iter().enumerate() {
             let end = bullets.get(bi + 1).copied().unwrap_or(s.tokens.len());
-            let Some(org) = s.mentions.iter().find(|m| m.first == b + 1 && m.kind == EntityType::Organization) else {
+            let Some(org) = s
+                .mentions
+                .iter()
+                .find(|m| m.first == b + 1 && m.kind == EntityType::Organization)
+            else {
                 continue;
             };
             for sec in sectors.iter().filter(|m| m.first > b && m.first < end) {
-                doc.add(org.entity, Relation::TargetsSector, sec.entity, si, "bullet-item", conf.min(0.8));
+                doc.add(
+                    org.entity,
+                    Relation::TargetsSector,
+                    sec.entity,
+                    si,
+                    "bullet-item",
+                    conf.min(0.8),
+                );
                 item_handled.insert(sec.first);
             }
         }
     }
     // Genitive: 정부의 수소경제 육성정책.
-    for m in s.mentions.iter().filter(|m| m.kind == EntityType::Organization && particle(s, m) == "의") {
-        if let Some(sec) = sectors.iter().find(|x| x.first == m.last || x.first == m.last + 1) {
-            doc.add(m.entity, Relation::TargetsSector, sec.entity, si, "genitive-policy", conf.min(0.8));
+    for m in s
+        .mentions
+        .iter()
+        .filter(|m| m.kind == EntityType::Organization && particle(s, m) == "의")
+    {
+        if let Some(sec) = sectors
+            .iter()
+            .find(|x| x.first == m.last || x.first == m.last + 1)
+        {
+            doc.add(
+                m.entity,
+                Relation::TargetsSector,
+                sec.entity,
+                si,
+                "genitive-policy",
+                conf.min(0.8),
+            );
         }
     }
     let actors = actors(doc, s, text, main_actor, last_parties, last_body);
@@ -420,7 +633,14 @@ fn targets(
             if item_handled.contains(&sec.first) {
                 continue;
             }
-            doc.add(actor, Relation::TargetsSector, sec.entity, si, "actor-policy", conf);
+            doc.add(
+                actor,
+                Relation::TargetsSector,
+                sec.entity,
+                si,
+                "actor-policy",
+                conf,
+            );
         }
     }
 }
@@ -444,7 +664,10 @@ fn actors(
     for t in &s.titles {
         let word = s.tokens.get(t.token).map(|t| t.text.as_str()).unwrap_or("");
         if TOPIC_PARTICLES.iter().any(|p| word.ends_with(p)) {
-            if let Some(org) = t.organization.or_else(|| person_organization(doc, t.person)) {
+            if let Some(org) = t
+                .organization
+                .or_else(|| person_organization(doc, t.person))
+            {
                 return vec![org];
             }
         }
@@ -459,7 +682,9 @@ fn actors(
             EntityType::Organization => {
                 let mut group = vec![m.entity];
                 for prev in s.mentions[..i].iter().rev() {
-                    if prev.kind == EntityType::Organization && WITH_PARTICLES.contains(&particle(s, prev).as_str()) {
+                    if prev.kind == EntityType::Organization
+                        && WITH_PARTICLES.contains(&particle(s, prev).as_str())
+                    {
                         group.push(prev.entity);
                     } else {
                         break;
@@ -481,14 +706,17 @@ fn actors(
         }
     }
     // "황 보좌관은": a surname and a title refer back to a person.
-    if let Some(first) = s.tokens.first().filter(|t| t.is_word && t.text.chars().count() == 1) {
+    if let Some(first) = s
+        .tokens
+        .first()
+        .filter(|t| t.is_word && t.text.chars().count() == 1)
+    {
         if doc.ontology.surnames.contains(&first.text) {
-            let person = doc
-                .rec
-                .entities
-                .iter()
-                .enumerate()
-                .find(|(_, e)| e.kind == EntityType::Person && e.label().starts_with(first.text.as_str()) && e.label().chars().count() >= 2);
+            let person = doc.rec.entities.iter().enumerate().find(|(_, e)| {
+                e.kind == EntityType::Person
+                    && e.label().starts_with(first.text.as_str())
+                    && e.label().chars().count() >= 2
+            });
             if let Some((p, _)) = person {
                 if let Some(org) = person_organization(doc, p) {
                     return vec![org];
@@ -505,7 +733,10 @@ fn actors(
     let named = s.mentions.iter().find(|m| {
         m.kind == EntityType::Organization
             && !m.bare_region
-            && !matches!(particle(s, m).as_str(), "의" | "에서" | "을" | "를" | "로" | "으로" | "에" | "에게" | "도")
+            && !matches!(
+                particle(s, m).as_str(),
+                "의" | "에서" | "을" | "를" | "로" | "으로" | "에" | "에게" | "도"
+            )
     });
     if let Some(m) = named {
         if s.mentions.iter().any(|m| m.kind == EntityType::Person) {
@@ -516,7 +747,10 @@ fn actors(
         return Vec::new();
     }
     // A pronoun subject (그는, 이들은) refers to a person, not the article's subject.
-    if s.tokens.first().is_some_and(|t| PRONOUNS.iter().any(|p| t.text == *p)) {
+    if s.tokens
+        .first()
+        .is_some_and(|t| PRONOUNS.iter().any(|p| t.text == *p))
+    {
         return Vec::new();
     }
     // A headline without a topic: the organisations it names act
@@ -525,7 +759,11 @@ fn actors(
         let named: Vec<usize> = s
             .mentions
             .iter()
-            .filter(|m| m.kind == EntityType::Organization && !m.bare_region && (particle(s, m).is_empty() || particle(s, m) == "·"))
+            .filter(|m| {
+                m.kind == EntityType::Organization
+                    && !m.bare_region
+                    && (particle(s, m).is_empty() || particle(s, m) == "·")
+            })
             .map(|m| m.entity)
             .collect();
         if !named.is_empty() {
@@ -539,6 +777,12 @@ fn actors(
 fn person_organization(doc: &Doc<'_>, person: usize) -> Option<usize> {
     doc.facts
         .iter()
-        .find(|f| f.subject == person && matches!(f.relation, Relation::HeadOf | Relation::AffiliatedWith | Relation::Chairs))
+        .find(|f| {
+            f.subject == person
+                && matches!(
+                    f.relation,
+                    Relation::HeadOf | Relation::AffiliatedWith | Relation::Chairs
+                )
+        })
         .map(|f| f.object)
 }

@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::model::{entity_iri, DocumentGraph, DocumentMeta, Entity, EntityType, Evidence, Fact, Sentence};
+use crate::model::{
+    entity_iri, DocumentGraph, DocumentMeta, Entity, EntityType, Evidence, Fact, Sentence,
+};
 use crate::recognise::{LocalEntity, Recognised};
 use crate::relate::LocalFact;
 
@@ -122,7 +124,11 @@ pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<Docume
         let root = uf.find(slot);
         let e = entity(slot);
         if let Some(c) = &e.canonical {
-            *canonical_votes.entry(root).or_default().entry(c.clone()).or_default() += 1;
+            *canonical_votes
+                .entry(root)
+                .or_default()
+                .entry(c.clone())
+                .or_default() += 1;
         }
         let best = e.label().to_string();
         let current = labels.entry(root).or_insert_with(|| best.clone());
@@ -131,7 +137,10 @@ pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<Docume
         }
     }
     for (root, votes) in canonical_votes {
-        if let Some((c, _)) = votes.into_iter().max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0))) {
+        if let Some((c, _)) = votes
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+        {
             labels.insert(root, c);
         }
     }
@@ -143,9 +152,17 @@ pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<Docume
         for (e, local) in doc.recognised.entities.iter().enumerate() {
             let Some(slot) = slot_of[d][e] else { continue };
             let root = uf.find(slot);
-            let label = labels.get(&root).cloned().unwrap_or_else(|| local.label().to_string());
+            let label = labels
+                .get(&root)
+                .cloned()
+                .unwrap_or_else(|| local.label().to_string());
             let iri = entity_iri(local.kind, &label);
-            let aliases: BTreeSet<String> = local.names.iter().filter(|n| **n != label).cloned().collect();
+            let aliases: BTreeSet<String> = local
+                .names
+                .iter()
+                .filter(|n| **n != label)
+                .cloned()
+                .collect();
             iri_of[e] = Some(iri.clone());
             match entities.iter_mut().find(|x| x.iri == iri) {
                 Some(existing) => existing.aliases.extend(aliases),
@@ -162,7 +179,9 @@ pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<Docume
             if f.confidence < min_confidence {
                 continue;
             }
-            let (Some(subject), Some(object)) = (iri_of[f.subject].clone(), iri_of[f.object].clone()) else {
+            let (Some(subject), Some(object)) =
+                (iri_of[f.subject].clone(), iri_of[f.object].clone())
+            else {
                 continue;
             };
             if subject == object {
@@ -174,7 +193,9 @@ pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<Docume
             } else {
                 (subject, object)
             };
-            if facts.iter().any(|x: &Fact| x.subject == subject && x.object == object && x.relation == f.relation) {
+            if facts.iter().any(|x: &Fact| {
+                x.subject == subject && x.object == object && x.relation == f.relation
+            }) {
                 continue;
             }
             facts.push(Fact {

@@ -19,16 +19,21 @@ pub struct Segmented {
 
 /// Words that begin a sentence although they are one syllable long.
 const SHORT_SENTENCE_STARTS: &[&str] = &[
-    "각", "양", "두", "이", "그", "또", "전", "총", "더", "및", "한", "새", "본", "당", "현", "약", "첫", "또한", "이에", "이날",
+    "각", "양", "두", "이", "그", "또", "전", "총", "더", "및", "한", "새", "본", "당", "현", "약",
+    "첫", "또한", "이에", "이날",
 ];
 
 fn continues_previous(previous: &str, next: &str) -> bool {
-    if is_sentence_line(previous) || previous.ends_with(['.', '!', '?', ':', '"', '”', '’', '\'']) {
+    if is_sentence_line(previous) || previous.ends_with(['.', '!', '?', ':', '"', '”', '’', '\''])
+    {
         return false;
     }
     let first = next.split(' ').next().unwrap_or("");
     let syllables = first.chars().filter(|c| ('가'..='힣').contains(c)).count();
-    first.chars().next().is_some_and(|c| ('가'..='힣').contains(&c))
+    first
+        .chars()
+        .next()
+        .is_some_and(|c| ('가'..='힣').contains(&c))
         && syllables <= 2
         && syllables == first.chars().count()
         && !SHORT_SENTENCE_STARTS.contains(&first)
@@ -60,7 +65,9 @@ pub fn split_sentences(paragraph: &str) -> Vec<&str> {
         let (_, c) = chars[i];
         if matches!(c, '.' | '!' | '?') && i > 0 && !chars[i - 1].1.is_ascii_digit() {
             let mut j = i + 1;
-            while j < chars.len() && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | '」' | '』') {
+            while j < chars.len()
+                && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | '」' | '』')
+            {
                 j += 1;
             }
             if j < chars.len() && chars[j].1.is_whitespace() {
@@ -161,7 +168,7 @@ mod tests {
     #[test]
     fn joins_paragraphs_broken_mid_word() {
         let joined = join_broken(&[
-            "머리 문장이다.".to_string(),
+            "머리 문장이 여기 있다.".to_string(),
             "이번 협약은 발전 방향".to_string(),
             "을 제시하고 마련됐다.".to_string(),
             "양 기관은 협력한다.".to_string(),
