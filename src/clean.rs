@@ -136,7 +136,7 @@ fn squash(line: &str) -> String {
 
 /// Whether a line reads as running text (a sentence), not a headline or a menu.
 pub fn is_sentence_line(line: &str) -> bool {
-    let t = line.trim_end_matches(|c: char| matches!(c, '"' | '”' | '’' | '\'' | ')' | ' '));
+    let t = line.trim_end_matches(['"', '”', '’', '\'', ')', ' ']);
     if t.split_whitespace().count() < 3 {
         return false;
     }

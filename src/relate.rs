@@ -478,10 +478,7 @@ fn chairs(
     }
     if let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::Chairs), text) {
         if let Some(pos) = s.tokens.iter().position(|t| t.text.starts_with("주재")) {
-            let presider = persons
-                .iter()
-                .filter(|p| p.first < pos && pos - p.last <= 2)
-                .last();
+            let presider = persons.iter().rfind(|p| p.first < pos && pos - p.last <= 2);
             let body = bodies.iter().find(|b| b.first > pos);
             if let (Some(p), Some(b)) = (presider, body) {
                 if text.contains("회의") {
