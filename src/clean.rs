@@ -224,7 +224,6 @@ pub fn clean(text: &str) -> CleanDocument {
     let mut articles = Vec::new();
     let mut block = Block::default();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut page_date: Option<String> = None;
     let mut body_started = false;
 
     for raw in text.lines() {
@@ -245,7 +244,6 @@ pub fn clean(text: &str) -> CleanDocument {
                 if block.body.is_empty() && !block.head.is_empty() && block.meta_at.is_none() {
                     block.meta_at = Some(block.head.len());
                 }
-                page_date.get_or_insert(date);
                 continue;
             }
         }
@@ -315,6 +313,9 @@ pub fn clean(text: &str) -> CleanDocument {
     if let Some(article) = block.into_article() {
         articles.push(article);
     }
+    // Articles without a date of their own carry the page's: the first
+    // date of an article on it (not of an advert or a menu).
+    let page_date = articles.iter().find_map(|a| a.date.clone());
     for article in &mut articles {
         if article.date.is_none() {
             article.date = page_date.clone();

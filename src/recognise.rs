@@ -355,6 +355,17 @@ impl<'o> Recogniser<'o> {
         if name.chars().count() < 3 || o.is_place(name) {
             return None;
         }
+        // 광산구청 → 광산구: an office stands for its government.
+        for (office, gov, class) in [("구청", "구", OrgClass::District), ("군청", "군", OrgClass::County), ("시청", "시", OrgClass::City)] {
+            if let Some(base) = name.strip_suffix(office).filter(|b| hangul_len(b).is_some_and(|n| n >= 1)) {
+                let government = format!("{base}{gov}");
+                let (canonical, class) = match o.organization(&government) {
+                    Some(e) => (e.canonical.clone(), e.class),
+                    None => (government, class),
+                };
+                return Some((Some(canonical), class, Strength::Strong));
+            }
+        }
         if name.is_ascii() {
             return None;
         }
@@ -425,6 +436,7 @@ pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
     for sentence in sentences {
         out.push(recognise_sentence(&mut r, &sentence.text));
     }
+    merge_prefixed_forms(&mut r, &mut out);
     // Weak mentions survive only where the entity is strong somewhere.
     for s in &mut out {
         s.mentions
@@ -435,6 +447,52 @@ pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
     Recognised {
         entities: r.entities,
         sentences: out,
+    }
+}
+
+/// Prefixes an organisation's full name has that its short form drops
+/// (한국광산업진흥회 / 광산업진흥회).
+const DROPPABLE_PREFIXES: &[&str] = &["한국", "대한", "국립", "재단법인 ", "사단법인 ", "(사)", "(재)", "㈜", "(주)"];
+
+/// Merges an organisation named by its short form into the one named in
+/// full elsewhere in the document.
+fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMentions]) {
+    let n = r.entities.len();
+    let mut target: Vec<usize> = (0..n).collect();
+    for short in 0..n {
+        if r.entities[short].kind != EntityType::Organization || r.entities[short].canonical.is_some() {
+            continue;
+        }
+        let short_name = r.entities[short].label().to_string();
+        let full = (0..n).find(|&f| {
+            f != short
+                && r.entities[f].kind == EntityType::Organization
+                && DROPPABLE_PREFIXES.iter().any(|p| r.entities[f].label() == format!("{p}{short_name}"))
+        });
+        if let Some(full) = full {
+            target[short] = full;
+            let names = std::mem::take(&mut r.entities[short].names);
+            for name in names {
+                r.add_name(full, &name);
+            }
+            let strong = r.entities[short].strong;
+            r.entities[full].strong |= strong;
+        }
+    }
+    for s in sentences.iter_mut() {
+        for m in &mut s.mentions {
+            m.entity = target[m.entity];
+        }
+        for t in &mut s.titles {
+            if let Some(o) = t.organization.as_mut() {
+                *o = target[*o];
+            }
+        }
+    }
+    for e in &mut r.entities {
+        if let Some(p) = e.parent.as_mut() {
+            *p = target[*p];
+        }
     }
 }
 
