@@ -168,7 +168,9 @@ fn normalise_line(line: &str) -> String {
     out.trim().to_string()
 }
 
-fn find_date(line: &str) -> Option<String> {
+/// The first `YYYY-MM-DD`-like date in a line (`2023년02월17일`, `2019-05-08`,
+/// `2026.02.11`), normalised.
+pub fn find_date(line: &str) -> Option<String> {
     let caps = patterns().date.captures(line)?;
     let year: u32 = caps[1].parse().ok()?;
     let month: u32 = caps[2].parse().ok()?;

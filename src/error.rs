@@ -57,6 +57,12 @@ pub enum Error {
     /// An export could not be written.
     #[error("export: {0}")]
     Export(String),
+    /// The SPARQL server could not start or stopped on an error.
+    #[error("SPARQL server: {0}")]
+    Server(String),
+    /// Sending the graph to an external SPARQL store failed.
+    #[error("push: {0}")]
+    Push(String),
 }
 
 /// The library's result type.

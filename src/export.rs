@@ -1,17 +1,57 @@
-//! Exports of the store: `nodes.csv` / `edges.csv` per the CSV contract of
-//! SCHEMA.md (for Gephi, notebooks …), and RDF dumps.
+//! Exports of the store, for people who look at the graph (Gephi,
+//! Graphviz) and for people who analyse it (pandas, networkx, igraph, D3),
+//! and RDF dumps.
+//!
+//! The graph formats — CSV, GraphML, GEXF, DOT (and SVG/PNG rendered from
+//! it by Graphviz), node-link JSON — all write the same [`Graph`]: the
+//! store's entities and merged relations, narrowed by a [`Selection`], with
+//! the measures of [`crate::graph`] as node attributes. Node ids are entity
+//! IRIs in every format, so the files join with each other and with SPARQL
+//! results.
+//!
+//! - **CSV** (`nodes.csv`, `edges.csv`): SCHEMA.md's contract columns first,
+//!   then the measures and the columns Gephi's spreadsheet import recognises
+//!   (`Id`, `Label`; `Source`, `Target`, `Type` = `Directed`/`Undirected`,
+//!   `Kind` = relation, `Label`, `Weight`).
+//! - **GraphML**: typed `<key>`s (`int`, `double`, `boolean`, `string`),
+//!   `for="node"` / `for="edge"`, colours as `r`/`g`/`b`, `size`.
+//! - **GEXF 1.3**: typed attributes, `viz:color`, `viz:size` (by PageRank),
+//!   node and edge `start` dates from the documents (Gephi's timeline).
+//! - **DOT**: quoted and escaped labels, a Hangul font, shape and colour by
+//!   type, edge labels and colours by relation; **SVG**/**PNG** through
+//!   Graphviz's `dot`.
+//! - **JSON**: node-link (`nodes`, `links`) as `networkx.node_link_graph(data,
+//!   edges="links")` and D3's force layout read it.
+//!
+//! A symmetric relation (`signedMouWith`) is one edge per pair, written once
+//! from the smaller IRI, and marked: `undirected` = true (GraphML, GEXF,
+//! JSON), `Type` = `Undirected` (CSV), `dir=none` (DOT). Graph readers such
+//! as networkx refuse mixed graphs, so the graph itself stays directed.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::str::FromStr;
 
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use serde::Serialize;
 
-use crate::store::{EdgeRow, GraphStore, NodeRow, PREFIXES};
+use crate::graph::{Graph, GraphEdge, GraphNode, Selection};
+use crate::store::{GraphStore, PREFIXES};
 use crate::{Error, Result};
+
+/// The font named in DOT output: it has Hangul glyphs (Debian/Ubuntu
+/// package `fonts-noto-cjk`).
+pub const DOT_FONT: &str = "Noto Sans CJK KR";
+
+/// What Graphviz's absence is reported as.
+pub const GRAPHVIZ_MISSING: &str = "svg and png are rendered by Graphviz, but its `dot` program \
+     was not found on PATH: install graphviz (Debian/Ubuntu: `apt-get install graphviz`, \
+     plus `fonts-noto-cjk` for Hangul; macOS: `brew install graphviz`), or export \
+     --format dot and render it elsewhere";
 
 /// What [`export`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,16 +66,45 @@ pub enum ExportFormat {
     NQuads,
     /// TriG: every graph.
     TriG,
+    /// GraphML with typed keys (Gephi, networkx, igraph, yEd, Cytoscape).
+    GraphMl,
+    /// GEXF 1.3 with typed attributes, colours, sizes and dates (Gephi).
+    Gexf,
+    /// Graphviz DOT.
+    Dot,
+    /// SVG rendered by Graphviz's `dot` from the DOT export.
+    Svg,
+    /// PNG rendered by Graphviz's `dot` from the DOT export.
+    Png,
+    /// Node-link JSON (networkx, D3).
+    Json,
 }
 
 impl ExportFormat {
     /// Every format.
-    pub const ALL: [ExportFormat; 5] = [
+    pub const ALL: [ExportFormat; 11] = [
         ExportFormat::Csv,
         ExportFormat::Turtle,
         ExportFormat::NTriples,
         ExportFormat::NQuads,
         ExportFormat::TriG,
+        ExportFormat::GraphMl,
+        ExportFormat::Gexf,
+        ExportFormat::Dot,
+        ExportFormat::Svg,
+        ExportFormat::Png,
+        ExportFormat::Json,
+    ];
+
+    /// The formats that write the selected [`Graph`] (all but RDF).
+    pub const GRAPH: [ExportFormat; 7] = [
+        ExportFormat::Csv,
+        ExportFormat::GraphMl,
+        ExportFormat::Gexf,
+        ExportFormat::Dot,
+        ExportFormat::Svg,
+        ExportFormat::Png,
+        ExportFormat::Json,
     ];
 
     /// The name used on the command line.
@@ -46,18 +115,47 @@ impl ExportFormat {
             ExportFormat::NTriples => "ntriples",
             ExportFormat::NQuads => "nquads",
             ExportFormat::TriG => "trig",
+            ExportFormat::GraphMl => "graphml",
+            ExportFormat::Gexf => "gexf",
+            ExportFormat::Dot => "dot",
+            ExportFormat::Svg => "svg",
+            ExportFormat::Png => "png",
+            ExportFormat::Json => "json",
         }
     }
 
-    /// The Oxigraph RDF format (`None` for CSV).
-    pub fn rdf_format(self) -> Option<RdfFormat> {
+    /// The usual file extension (`None` for CSV, which is a directory).
+    pub fn extension(self) -> Option<&'static str> {
         match self {
             ExportFormat::Csv => None,
+            ExportFormat::Turtle => Some("ttl"),
+            ExportFormat::NTriples => Some("nt"),
+            ExportFormat::NQuads => Some("nq"),
+            ExportFormat::TriG => Some("trig"),
+            ExportFormat::GraphMl => Some("graphml"),
+            ExportFormat::Gexf => Some("gexf"),
+            ExportFormat::Dot => Some("dot"),
+            ExportFormat::Svg => Some("svg"),
+            ExportFormat::Png => Some("png"),
+            ExportFormat::Json => Some("json"),
+        }
+    }
+
+    /// The Oxigraph RDF format (`None` for the graph formats).
+    pub fn rdf_format(self) -> Option<RdfFormat> {
+        match self {
             ExportFormat::Turtle => Some(RdfFormat::Turtle),
             ExportFormat::NTriples => Some(RdfFormat::NTriples),
             ExportFormat::NQuads => Some(RdfFormat::NQuads),
             ExportFormat::TriG => Some(RdfFormat::TriG),
+            _ => None,
         }
+    }
+
+    /// Whether the format writes the selected graph (not an RDF dump), so
+    /// that a [`Selection`] applies.
+    pub fn is_graph(self) -> bool {
+        self.rdf_format().is_none()
     }
 }
 
@@ -75,6 +173,8 @@ impl FromStr for ExportFormat {
             "ttl" => "turtle",
             "nt" | "n-triples" => "ntriples",
             "nq" | "n-quads" => "nquads",
+            "gv" | "graphviz" => "dot",
+            "node-link" | "nodelink" => "json",
             other => other,
         };
         ExportFormat::ALL
@@ -82,47 +182,111 @@ impl FromStr for ExportFormat {
             .find(|f| f.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown export format `{s}` (expected csv, turtle, ntriples, nquads or trig)"
+                    "unknown export format `{s}` (expected {})",
+                    ExportFormat::ALL.map(|f| f.as_str()).join(", ")
                 )
             })
     }
 }
 
-/// Writes the store in `format` to `out_path`: for CSV a directory (created
-/// if missing) that receives `nodes.csv` and `edges.csv`; otherwise a single
-/// file, or standard output when `out_path` is `-`. Returns the files
-/// written.
+/// Writes the whole store in `format` to `out_path`: for CSV a directory
+/// (created if missing) that receives `nodes.csv` and `edges.csv`;
+/// otherwise a single file, or standard output when `out_path` is `-`.
+/// Returns the files written.
 pub fn export(store: &GraphStore, format: ExportFormat, out_path: &Path) -> Result<Vec<PathBuf>> {
-    match format.rdf_format() {
-        None => write_csv_dir(store, out_path),
-        Some(_) if out_path == Path::new("-") => {
-            let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            write_rdf(store, format, &mut lock)?;
-            lock.flush()
-                .map_err(|e| Error::Export(format!("cannot write to standard output: {e}")))?;
-            Ok(Vec::new())
+    export_selected(store, format, out_path, &Selection::default())
+}
+
+/// [`export`] of the part of the graph that `selection` keeps (graph
+/// formats only: a selection other than everything is an error for RDF).
+pub fn export_selected(
+    store: &GraphStore,
+    format: ExportFormat,
+    out_path: &Path,
+    selection: &Selection,
+) -> Result<Vec<PathBuf>> {
+    if !format.is_graph() {
+        if !selection.is_everything() {
+            return Err(Error::Export(format!(
+                "--relations, --types, --min-weight, --documents and --around select part of \
+                 the graph for {}; {format} is a dump of every RDF statement",
+                ExportFormat::GRAPH.map(|f| f.as_str()).join(", ")
+            )));
         }
-        Some(_) => {
-            write_atomically(out_path, |w| write_rdf(store, format, w))?;
-            Ok(vec![out_path.to_path_buf()])
+        return write_to_path(out_path, |w| write_rdf(store, format, w));
+    }
+    let graph = Graph::from_store(store, selection)?;
+    write_graph_to_path(&graph, format, out_path)
+}
+
+/// Writes `graph` in a graph `format` to `out_path` (a directory for CSV;
+/// a file or `-` for standard output otherwise). Returns the files written.
+pub fn write_graph_to_path(
+    graph: &Graph,
+    format: ExportFormat,
+    out_path: &Path,
+) -> Result<Vec<PathBuf>> {
+    if format == ExportFormat::Csv {
+        if out_path == Path::new("-") {
+            return Err(Error::Export(
+                "csv export writes two files (nodes.csv, edges.csv): give a directory".into(),
+            ));
         }
+        return write_graph_csv_dir(graph, out_path);
+    }
+    write_to_path(out_path, |w| write_graph(graph, format, w))
+}
+
+/// Runs `write` on standard output (`-`) or atomically on the file.
+fn write_to_path(
+    out_path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<Vec<PathBuf>> {
+    if out_path == Path::new("-") {
+        let stdout = std::io::stdout();
+        let mut lock = stdout.lock();
+        write(&mut lock)?;
+        lock.flush()
+            .map_err(|e| Error::Export(format!("cannot write to standard output: {e}")))?;
+        Ok(Vec::new())
+    } else {
+        write_atomically(out_path, write)?;
+        Ok(vec![out_path.to_path_buf()])
     }
 }
 
-/// Writes `nodes.csv` and `edges.csv` into the directory `dir`.
+/// Writes `graph` in a single-stream graph format (GraphML, GEXF, DOT, SVG,
+/// PNG, JSON) to `out`.
+pub fn write_graph(graph: &Graph, format: ExportFormat, out: &mut dyn Write) -> Result<()> {
+    match format {
+        ExportFormat::GraphMl => write_graphml(graph, out),
+        ExportFormat::Gexf => write_gexf(graph, out),
+        ExportFormat::Dot => write_dot(graph, out),
+        ExportFormat::Svg | ExportFormat::Png => render(graph, format, out),
+        ExportFormat::Json => write_json(graph, out),
+        ExportFormat::Csv => Err(Error::Export(
+            "CSV is written to a directory, not a stream".into(),
+        )),
+        rdf => Err(Error::Export(format!(
+            "{rdf} is an RDF dump of the store, not a graph format"
+        ))),
+    }
+}
+
+/// Writes `nodes.csv` and `edges.csv` of the whole store into the
+/// directory `dir`.
 pub fn write_csv_dir(store: &GraphStore, dir: &Path) -> Result<Vec<PathBuf>> {
+    let graph = Graph::from_store(store, &Selection::default())?;
+    write_graph_csv_dir(&graph, dir)
+}
+
+/// Writes `nodes.csv` and `edges.csv` of `graph` into the directory `dir`.
+pub fn write_graph_csv_dir(graph: &Graph, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let nodes = store.entities()?;
-    let labels = nodes
-        .iter()
-        .map(|n| (n.iri.clone(), n.label.clone()))
-        .collect();
-    let edges = store.edges_with_labels(&labels)?;
     let nodes_path = dir.join("nodes.csv");
     let edges_path = dir.join("edges.csv");
-    write_atomically(&nodes_path, |w| write_nodes_csv(&nodes, w))?;
-    write_atomically(&edges_path, |w| write_edges_csv(&edges, w))?;
+    write_atomically(&nodes_path, |w| write_nodes_csv(graph, w))?;
+    write_atomically(&edges_path, |w| write_edges_csv(graph, w))?;
     Ok(vec![nodes_path, edges_path])
 }
 
@@ -130,18 +294,70 @@ fn csv_err(e: csv::Error) -> Error {
     Error::Export(format!("cannot write CSV: {e}"))
 }
 
-/// Writes node rows as CSV: `id,label,type,aliases,documents`.
-pub fn write_nodes_csv(nodes: &[NodeRow], out: &mut dyn Write) -> Result<()> {
+/// The columns of `nodes.csv`: SCHEMA.md's five, then dates and measures,
+/// then Gephi's `Id` and `Label`.
+pub const NODE_CSV_COLUMNS: [&str; 16] = [
+    "id",
+    "label",
+    "type",
+    "aliases",
+    "documents",
+    "document_count",
+    "first_seen",
+    "last_seen",
+    "degree",
+    "weighted_degree",
+    "pagerank",
+    "component",
+    "community",
+    "color",
+    "Id",
+    "Label",
+];
+
+/// The columns of `edges.csv`: SCHEMA.md's six, then weight and dates,
+/// then Gephi's `Source`, `Target`, `Type`, `Kind`, `Label`, `Weight`.
+pub const EDGE_CSV_COLUMNS: [&str; 15] = [
+    "source",
+    "target",
+    "relation",
+    "source_label",
+    "target_label",
+    "documents",
+    "weight",
+    "first_seen",
+    "last_seen",
+    "Source",
+    "Target",
+    "Type",
+    "Kind",
+    "Label",
+    "Weight",
+];
+
+/// Writes the nodes of `graph` as CSV ([`NODE_CSV_COLUMNS`]).
+pub fn write_nodes_csv(graph: &Graph, out: &mut dyn Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["id", "label", "type", "aliases", "documents"])
-        .map_err(csv_err)?;
-    for n in nodes {
+    w.write_record(NODE_CSV_COLUMNS).map_err(csv_err)?;
+    for n in &graph.nodes {
+        let m = &n.measures;
         w.write_record([
-            n.iri.as_str(),
-            n.label.as_str(),
-            n.kind.as_str(),
-            &n.aliases.join("|"),
-            &n.documents.join("|"),
+            n.row.iri.as_str(),
+            n.row.label.as_str(),
+            n.row.kind.as_str(),
+            &n.row.aliases.join("|"),
+            &n.row.documents.join("|"),
+            &n.row.documents.len().to_string(),
+            n.first_seen.as_deref().unwrap_or(""),
+            n.last_seen.as_deref().unwrap_or(""),
+            &m.degree.to_string(),
+            &m.weighted_degree.to_string(),
+            &number(m.pagerank),
+            &m.component.to_string(),
+            &m.community.to_string(),
+            &hex(type_colour(&n.row.kind)),
+            n.row.iri.as_str(),
+            n.row.label.as_str(),
         ])
         .map_err(csv_err)?;
     }
@@ -149,39 +365,754 @@ pub fn write_nodes_csv(nodes: &[NodeRow], out: &mut dyn Write) -> Result<()> {
         .map_err(|e| Error::Export(format!("cannot write CSV: {e}")))
 }
 
-/// Writes edge rows as CSV:
-/// `source,target,relation,source_label,target_label,documents,weight,first_seen,last_seen`.
-pub fn write_edges_csv(edges: &[EdgeRow], out: &mut dyn Write) -> Result<()> {
+/// Writes the edges of `graph` as CSV ([`EDGE_CSV_COLUMNS`]).
+pub fn write_edges_csv(graph: &Graph, out: &mut dyn Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record([
-        "source",
-        "target",
-        "relation",
-        "source_label",
-        "target_label",
-        "documents",
-        "weight",
-        "first_seen",
-        "last_seen",
-    ])
-    .map_err(csv_err)?;
-    for e in edges {
+    w.write_record(EDGE_CSV_COLUMNS).map_err(csv_err)?;
+    for e in &graph.edges {
+        let r = &e.row;
+        let weight = r.weight.to_string();
         w.write_record([
-            e.source.as_str(),
-            e.target.as_str(),
-            e.relation.as_str(),
-            e.source_label.as_str(),
-            e.target_label.as_str(),
-            &e.documents.join("|"),
-            &e.weight.to_string(),
-            e.first_seen.as_deref().unwrap_or(""),
-            e.last_seen.as_deref().unwrap_or(""),
+            r.source.as_str(),
+            r.target.as_str(),
+            r.relation.as_str(),
+            r.source_label.as_str(),
+            r.target_label.as_str(),
+            &r.documents.join("|"),
+            &weight,
+            r.first_seen.as_deref().unwrap_or(""),
+            r.last_seen.as_deref().unwrap_or(""),
+            r.source.as_str(),
+            r.target.as_str(),
+            if e.undirected {
+                "Undirected"
+            } else {
+                "Directed"
+            },
+            r.relation.as_str(),
+            e.label.as_str(),
+            &weight,
         ])
         .map_err(csv_err)?;
     }
     w.flush()
         .map_err(|e| Error::Export(format!("cannot write CSV: {e}")))
 }
+
+// ---------------------------------------------------------------------------
+// Presentation: colours and sizes.
+
+/// The colour of an entity type, as `(r, g, b)`.
+pub fn type_colour(kind: &str) -> (u8, u8, u8) {
+    match kind {
+        "Organization" => (76, 120, 168), // blue
+        "Person" => (245, 133, 24),       // orange
+        "Sector" => (84, 162, 75),        // green
+        "Place" => (178, 121, 162),       // purple
+        _ => (157, 157, 157),             // grey
+    }
+}
+
+/// The lighter fill colour of an entity type in DOT drawings.
+fn type_fill(kind: &str) -> &'static str {
+    match kind {
+        "Organization" => "#dbe6f2",
+        "Person" => "#fde3c8",
+        "Sector" => "#d8ecd4",
+        "Place" => "#eddbe7",
+        _ => "#eeeeee",
+    }
+}
+
+/// The DOT node shape of an entity type.
+fn type_shape(kind: &str) -> &'static str {
+    match kind {
+        "Organization" => "box",
+        "Person" => "ellipse",
+        "Sector" => "hexagon",
+        "Place" => "house",
+        _ => "ellipse",
+    }
+}
+
+/// The colour of a relation's edges in drawings.
+pub fn relation_colour(relation: &str) -> &'static str {
+    match relation {
+        "signedMouWith" => "#d62728",
+        "chairs" => "#17becf",
+        "targetsSector" => "#2ca02c",
+        "headOf" => "#1f77b4",
+        "affiliatedWith" => "#8c564b",
+        "memberOf" => "#9467bd",
+        "partOf" => "#7f7f7f",
+        _ => "#555555",
+    }
+}
+
+fn hex((r, g, b): (u8, u8, u8)) -> String {
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// A node's drawing size: 10 to 50 by PageRank relative to the largest.
+pub fn node_size(graph: &Graph, node: &GraphNode) -> f64 {
+    let max = graph
+        .nodes
+        .iter()
+        .map(|n| n.measures.pagerank)
+        .fold(0.0, f64::max);
+    if max > 0.0 {
+        let v = 10.0 + 40.0 * node.measures.pagerank / max;
+        (v * 100.0).round() / 100.0
+    } else {
+        10.0
+    }
+}
+
+/// A number as every consumer reads it: finite, no exponent, shortest form.
+fn number(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v}")
+    } else {
+        "0".into()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// XML (GraphML, GEXF).
+
+/// Escapes text for XML 1.0 element content (`attribute == false`) or a
+/// double-quoted attribute value. Characters XML 1.0 cannot carry (most
+/// control characters) become U+FFFD; in attributes, tabs and line breaks
+/// are written as character references so that parsers keep them.
+pub fn xml_escape(s: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\'' if attribute => out.push_str("&apos;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\r' => out.push_str("&#13;"),
+            '\n' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn attr(s: &str) -> String {
+    xml_escape(s, true)
+}
+
+fn text(s: &str) -> String {
+    xml_escape(s, false)
+}
+
+/// A typed attribute of nodes or edges, as GraphML keys and GEXF attributes
+/// declare them.
+struct Field {
+    /// GraphML key id (unique in the file) and GEXF attribute id.
+    id: &'static str,
+    /// The attribute name (`attr.name`, GEXF `title`).
+    name: &'static str,
+    /// `string`, `int`, `double` or `boolean` (GraphML names).
+    ty: &'static str,
+}
+
+const fn field(id: &'static str, name: &'static str, ty: &'static str) -> Field {
+    Field { id, name, ty }
+}
+
+/// Node attributes of GraphML (`label`, `size`, `r`, `g`, `b` are the keys
+/// Gephi maps).
+const GRAPHML_NODE_FIELDS: [Field; 17] = [
+    field("label", "label", "string"),
+    field("type", "type", "string"),
+    field("aliases", "aliases", "string"),
+    field("documents", "documents", "int"),
+    field("document_ids", "document_ids", "string"),
+    field("first_seen", "first_seen", "string"),
+    field("last_seen", "last_seen", "string"),
+    field("degree", "degree", "int"),
+    field("weighted_degree", "weighted_degree", "double"),
+    field("pagerank", "pagerank", "double"),
+    field("component", "component", "int"),
+    field("community", "community", "int"),
+    field("size", "size", "double"),
+    field("r", "r", "int"),
+    field("g", "g", "int"),
+    field("b", "b", "int"),
+    field("color", "color", "string"),
+];
+
+/// Edge attributes of GraphML (`label` and `weight` are the keys Gephi
+/// maps).
+const GRAPHML_EDGE_FIELDS: [Field; 8] = [
+    field("relation", "relation", "string"),
+    field("edge_label", "label", "string"),
+    field("weight", "weight", "double"),
+    field("edge_document_ids", "document_ids", "string"),
+    field("edge_first_seen", "first_seen", "string"),
+    field("edge_last_seen", "last_seen", "string"),
+    field("undirected", "undirected", "boolean"),
+    field("evidence", "evidence", "string"),
+];
+
+/// The values of a node's attributes, in [`GRAPHML_NODE_FIELDS`] order
+/// (`None`: not known, left out).
+fn node_values(graph: &Graph, n: &GraphNode) -> Vec<Option<String>> {
+    let m = &n.measures;
+    let (r, g, b) = type_colour(&n.row.kind);
+    vec![
+        Some(n.row.label.clone()),
+        Some(n.row.kind.clone()),
+        Some(n.row.aliases.join("|")),
+        Some(n.row.documents.len().to_string()),
+        Some(n.row.documents.join("|")),
+        n.first_seen.clone(),
+        n.last_seen.clone(),
+        Some(m.degree.to_string()),
+        Some(m.weighted_degree.to_string()),
+        Some(number(m.pagerank)),
+        Some(m.component.to_string()),
+        Some(m.community.to_string()),
+        Some(number(node_size(graph, n))),
+        Some(r.to_string()),
+        Some(g.to_string()),
+        Some(b.to_string()),
+        Some(hex((r, g, b))),
+    ]
+}
+
+/// Evidence sentences of an edge, one line each: `document: sentence`.
+fn evidence_text(e: &GraphEdge) -> String {
+    e.row
+        .evidence
+        .iter()
+        .map(|(d, s)| format!("{d}: {}", s.replace(['\n', '\r'], " ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The values of an edge's attributes, in [`GRAPHML_EDGE_FIELDS`] order.
+fn edge_values(e: &GraphEdge) -> Vec<Option<String>> {
+    vec![
+        Some(e.row.relation.clone()),
+        Some(e.label.clone()),
+        Some(e.row.weight.to_string()),
+        Some(e.row.documents.join("|")),
+        e.row.first_seen.clone(),
+        e.row.last_seen.clone(),
+        Some(e.undirected.to_string()),
+        Some(evidence_text(e)),
+    ]
+}
+
+fn io_err(format: &str) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Export(format!("cannot write {format}: {e}"))
+}
+
+/// Writes `graph` as GraphML: directed, typed keys declared `for="node"`
+/// or `for="edge"` with unique names per domain, node ids = IRIs. Edges
+/// have no ids (igraph would read them into a wrong `id` attribute).
+pub fn write_graphml(graph: &Graph, out: &mut dyn Write) -> Result<()> {
+    let mut s = String::new();
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    s.push_str(
+        "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+         xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns \
+         http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n",
+    );
+    for (domain, fields) in [
+        ("node", &GRAPHML_NODE_FIELDS[..]),
+        ("edge", &GRAPHML_EDGE_FIELDS[..]),
+    ] {
+        for f in fields {
+            let _ = writeln!(
+                s,
+                "  <key id=\"{}\" for=\"{domain}\" attr.name=\"{}\" attr.type=\"{}\"/>",
+                f.id, f.name, f.ty
+            );
+        }
+    }
+    s.push_str("  <graph id=\"newsgraph\" edgedefault=\"directed\">\n");
+    for n in &graph.nodes {
+        let _ = writeln!(s, "    <node id=\"{}\">", attr(&n.row.iri));
+        for (f, v) in GRAPHML_NODE_FIELDS.iter().zip(node_values(graph, n)) {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                let _ = writeln!(s, "      <data key=\"{}\">{}</data>", f.id, text(&v));
+            }
+        }
+        s.push_str("    </node>\n");
+    }
+    for e in &graph.edges {
+        let _ = writeln!(
+            s,
+            "    <edge source=\"{}\" target=\"{}\">",
+            attr(&e.row.source),
+            attr(&e.row.target)
+        );
+        for (f, v) in GRAPHML_EDGE_FIELDS.iter().zip(edge_values(e)) {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                let _ = writeln!(s, "      <data key=\"{}\">{}</data>", f.id, text(&v));
+            }
+        }
+        s.push_str("    </edge>\n");
+    }
+    s.push_str("  </graph>\n</graphml>\n");
+    out.write_all(s.as_bytes()).map_err(io_err("GraphML"))
+}
+
+/// The GEXF type of a GraphML type name.
+fn gexf_type(ty: &str) -> &str {
+    match ty {
+        "int" => "integer",
+        other => other,
+    }
+}
+
+/// Writes `graph` as GEXF 1.3: typed attributes (no `date` or `anyURI`,
+/// which Gephi refuses: dates and IRIs are strings), `viz:color` by type,
+/// `viz:size` by PageRank, and a `start` date on every node and edge whose
+/// documents are dated (the earliest), so that Gephi's timeline shows the
+/// network growing. Label, weight and relation (as `kind`) are the
+/// elements' own attributes.
+pub fn write_gexf(graph: &Graph, out: &mut dyn Write) -> Result<()> {
+    // label, size and r/g/b live in the element and viz:*, not attvalues.
+    let node_fields: Vec<(&Field, usize)> = GRAPHML_NODE_FIELDS
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !matches!(f.id, "label" | "size" | "r" | "g" | "b"))
+        .map(|(i, f)| (f, i))
+        .collect();
+    let edge_fields: Vec<(&Field, usize)> = GRAPHML_EDGE_FIELDS
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !matches!(f.name, "label" | "weight"))
+        .map(|(i, f)| (f, i))
+        .collect();
+    let dated = graph.nodes.iter().any(|n| n.first_seen.is_some())
+        || graph.edges.iter().any(|e| e.row.first_seen.is_some());
+
+    let mut s = String::new();
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    s.push_str(
+        "<gexf xmlns=\"http://gexf.net/1.3\" xmlns:viz=\"http://gexf.net/1.3/viz\" \
+         xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+         xsi:schemaLocation=\"http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd\" \
+         version=\"1.3\">\n",
+    );
+    let _ = writeln!(
+        s,
+        "  <meta>\n    <creator>newsgraph {}</creator>\n    <description>{}</description>\n  </meta>",
+        env!("CARGO_PKG_VERSION"),
+        text("Knowledge graph of Korean news: entities, relations, measures")
+    );
+    if dated {
+        s.push_str(
+            "  <graph defaultedgetype=\"directed\" mode=\"dynamic\" timeformat=\"date\" \
+             timerepresentation=\"interval\">\n",
+        );
+    } else {
+        s.push_str("  <graph defaultedgetype=\"directed\" mode=\"static\">\n");
+    }
+    for (class, fields) in [("node", &node_fields), ("edge", &edge_fields)] {
+        let _ = writeln!(s, "    <attributes class=\"{class}\" mode=\"static\">");
+        for (f, _) in fields.iter() {
+            let _ = writeln!(
+                s,
+                "      <attribute id=\"{}\" title=\"{}\" type=\"{}\"/>",
+                f.name,
+                f.name,
+                gexf_type(f.ty)
+            );
+        }
+        s.push_str("    </attributes>\n");
+    }
+    s.push_str("    <nodes>\n");
+    for n in &graph.nodes {
+        let _ = write!(
+            s,
+            "      <node id=\"{}\" label=\"{}\"",
+            attr(&n.row.iri),
+            attr(&n.row.label)
+        );
+        if let Some(start) = n.first_seen.as_deref().filter(|_| dated) {
+            let _ = write!(s, " start=\"{}\"", attr(start));
+        }
+        s.push_str(">\n        <attvalues>\n");
+        let values = node_values(graph, n);
+        for (f, i) in &node_fields {
+            if let Some(v) = values[*i].as_deref() {
+                let _ = writeln!(
+                    s,
+                    "          <attvalue for=\"{}\" value=\"{}\"/>",
+                    f.name,
+                    attr(v)
+                );
+            }
+        }
+        s.push_str("        </attvalues>\n");
+        let (r, g, b) = type_colour(&n.row.kind);
+        let _ = writeln!(
+            s,
+            "        <viz:color r=\"{r}\" g=\"{g}\" b=\"{b}\" a=\"1.0\"/>\n        <viz:size value=\"{}\"/>",
+            number(node_size(graph, n))
+        );
+        s.push_str("      </node>\n");
+    }
+    s.push_str("    </nodes>\n    <edges>\n");
+    for (k, e) in graph.edges.iter().enumerate() {
+        let _ = write!(
+            s,
+            "      <edge id=\"{k}\" source=\"{}\" target=\"{}\" label=\"{}\" kind=\"{}\" weight=\"{}\"",
+            attr(&e.row.source),
+            attr(&e.row.target),
+            attr(&e.label),
+            attr(&e.row.relation),
+            e.row.weight
+        );
+        if let Some(start) = e.row.first_seen.as_deref().filter(|_| dated) {
+            let _ = write!(s, " start=\"{}\"", attr(start));
+        }
+        s.push_str(">\n        <attvalues>\n");
+        let values = edge_values(e);
+        for (f, i) in &edge_fields {
+            if let Some(v) = values[*i].as_deref() {
+                let _ = writeln!(
+                    s,
+                    "          <attvalue for=\"{}\" value=\"{}\"/>",
+                    f.name,
+                    attr(v)
+                );
+            }
+        }
+        let (r, g, b) = rgb(relation_colour(&e.row.relation));
+        let _ = writeln!(
+            s,
+            "        </attvalues>\n        <viz:color r=\"{r}\" g=\"{g}\" b=\"{b}\" a=\"1.0\"/>"
+        );
+        s.push_str("      </edge>\n");
+    }
+    s.push_str("    </edges>\n  </graph>\n</gexf>\n");
+    out.write_all(s.as_bytes()).map_err(io_err("GEXF"))
+}
+
+/// `#rrggbb` → `(r, g, b)` (grey when malformed).
+fn rgb(hex: &str) -> (u8, u8, u8) {
+    let h = hex.trim_start_matches('#');
+    let part = |i: usize| {
+        h.get(i..i + 2)
+            .and_then(|p| u8::from_str_radix(p, 16).ok())
+            .unwrap_or(128)
+    };
+    (part(0), part(2), part(4))
+}
+
+// ---------------------------------------------------------------------------
+// DOT.
+
+/// Quotes a string for DOT: `"` and `\` escaped, line breaks as `\n`,
+/// other control characters as spaces.
+pub fn dot_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Quotes a label for DOT: as [`dot_quote`], and `&` written `&amp;`
+/// (Graphviz decodes HTML entities in labels, so a literal `&lt;` in a
+/// name would otherwise be drawn as `<`).
+pub fn dot_label(s: &str) -> String {
+    dot_quote(&s.replace('&', "&amp;"))
+}
+
+/// Writes `graph` as a Graphviz digraph: a font with Hangul glyphs
+/// ([`DOT_FONT`]), node shape and colour by type, edge label and colour by
+/// relation (`dir=none` for a symmetric relation), pen width by weight,
+/// and the measures as extra node attributes (which Graphviz ignores and
+/// other DOT readers keep).
+pub fn write_dot(graph: &Graph, out: &mut dyn Write) -> Result<()> {
+    let font = dot_quote(DOT_FONT);
+    let mut s = String::new();
+    s.push_str("digraph \"newsgraph\" {\n");
+    let _ = writeln!(
+        s,
+        "  graph [charset=\"UTF-8\", fontname={font}, rankdir=\"LR\", ranksep=\"1.0\", \
+         nodesep=\"0.25\", bgcolor=\"white\", pad=\"0.3\"];"
+    );
+    let _ = writeln!(
+        s,
+        "  node [fontname={font}, fontsize=\"12\", style=\"filled\", penwidth=\"1.4\", \
+         margin=\"0.12,0.06\"];"
+    );
+    let _ = writeln!(
+        s,
+        "  edge [fontname={font}, fontsize=\"10\", arrowsize=\"0.7\"];"
+    );
+    for n in &graph.nodes {
+        let m = &n.measures;
+        let kind = n.row.kind.as_str();
+        let tooltip = if n.row.aliases.is_empty() {
+            format!("{} ({kind})", n.row.label)
+        } else {
+            format!("{} ({kind}): {}", n.row.label, n.row.aliases.join(", "))
+        };
+        let _ = writeln!(
+            s,
+            "  {} [label={}, shape=\"{}\", color=\"{}\", fillcolor=\"{}\", tooltip={}, \
+             type={}, documents=\"{}\", degree=\"{}\", weighted_degree=\"{}\", \
+             pagerank=\"{}\", component=\"{}\", community=\"{}\"];",
+            dot_quote(&n.row.iri),
+            dot_label(&n.row.label),
+            type_shape(kind),
+            hex(type_colour(kind)),
+            type_fill(kind),
+            dot_label(&tooltip),
+            dot_quote(kind),
+            n.row.documents.len(),
+            m.degree,
+            m.weighted_degree,
+            number(m.pagerank),
+            m.component,
+            m.community,
+        );
+    }
+    for e in &graph.edges {
+        let colour = relation_colour(&e.row.relation);
+        let width = 1.0 + (e.row.weight.saturating_sub(1) as f64).min(4.0) * 0.6;
+        let _ = write!(
+            s,
+            "  {} -> {} [label={}, color=\"{colour}\", fontcolor=\"{colour}\", \
+             penwidth=\"{}\", weight=\"{}\", relation={}",
+            dot_quote(&e.row.source),
+            dot_quote(&e.row.target),
+            dot_label(&e.label),
+            number(width),
+            e.row.weight,
+            dot_quote(&e.row.relation),
+        );
+        if e.undirected {
+            s.push_str(", dir=\"none\"");
+        }
+        s.push_str("];\n");
+    }
+    s.push_str("}\n");
+    out.write_all(s.as_bytes()).map_err(io_err("DOT"))
+}
+
+/// Renders `graph` as SVG or PNG through Graphviz's `dot` (which must be on
+/// PATH: [`GRAPHVIZ_MISSING`] otherwise). Warnings that `dot` prints are
+/// passed on to standard error.
+pub fn render(graph: &Graph, format: ExportFormat, out: &mut dyn Write) -> Result<()> {
+    let target = match format {
+        ExportFormat::Svg => "svg",
+        ExportFormat::Png => "png",
+        other => {
+            return Err(Error::Export(format!(
+                "{other} is not rendered by Graphviz (svg or png)"
+            )))
+        }
+    };
+    let mut source = Vec::new();
+    write_dot(graph, &mut source)?;
+    let (image, warnings) = run_dot(&source, target)?;
+    if !warnings.trim().is_empty() {
+        eprint!("{warnings}");
+    }
+    out.write_all(&image).map_err(io_err(target))
+}
+
+/// Runs `dot -T{target}` on `source`; returns its output and standard error.
+pub fn run_dot(source: &[u8], target: &str) -> Result<(Vec<u8>, String)> {
+    let mut child = Command::new("dot")
+        .arg(format!("-T{target}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::Export(GRAPHVIZ_MISSING.into())
+            } else {
+                Error::Export(format!("cannot run Graphviz's `dot`: {e}"))
+            }
+        })?;
+    let stdin = child.stdin.take();
+    let output = std::thread::scope(|scope| {
+        let feeder = scope.spawn(move || match stdin {
+            Some(mut stdin) => stdin.write_all(source),
+            None => Ok(()),
+        });
+        let output = child.wait_with_output();
+        let fed = feeder
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the writer thread panicked")));
+        (output, fed)
+    });
+    let (output, fed) = output;
+    let output = output.map_err(|e| Error::Export(format!("Graphviz's `dot` failed: {e}")))?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if !output.status.success() {
+        return Err(Error::Export(format!(
+            "Graphviz's `dot -T{target}` failed ({}): {}",
+            output.status,
+            stderr.trim()
+        )));
+    }
+    fed.map_err(|e| Error::Export(format!("cannot send the graph to Graphviz's `dot`: {e}")))?;
+    Ok((output.stdout, stderr))
+}
+
+// ---------------------------------------------------------------------------
+// JSON.
+
+#[derive(Serialize)]
+struct NodeLink<'a> {
+    directed: bool,
+    multigraph: bool,
+    graph: GraphInfo,
+    nodes: Vec<JsonNode<'a>>,
+    links: Vec<JsonLink<'a>>,
+}
+
+#[derive(Serialize)]
+struct GraphInfo {
+    name: &'static str,
+    generator: String,
+}
+
+#[derive(Serialize)]
+struct JsonNode<'a> {
+    id: &'a str,
+    label: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    aliases: &'a [String],
+    documents: &'a [String],
+    document_count: usize,
+    first_seen: Option<&'a str>,
+    last_seen: Option<&'a str>,
+    degree: usize,
+    weighted_degree: usize,
+    pagerank: f64,
+    component: usize,
+    community: usize,
+    color: String,
+    size: f64,
+}
+
+#[derive(Serialize)]
+struct JsonEvidence<'a> {
+    document: &'a str,
+    sentence: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonLink<'a> {
+    source: &'a str,
+    target: &'a str,
+    key: &'a str,
+    relation: &'a str,
+    label: &'a str,
+    weight: usize,
+    documents: &'a [String],
+    first_seen: Option<&'a str>,
+    last_seen: Option<&'a str>,
+    undirected: bool,
+    evidence: Vec<JsonEvidence<'a>>,
+}
+
+/// Writes `graph` as node-link JSON: `{"directed": true, "multigraph":
+/// true, "graph": {…}, "nodes": [{"id": IRI, …}], "links": [{"source",
+/// "target", "key" = relation, …}]}`. networkx reads it with
+/// `node_link_graph(data, edges="links")`; D3's `forceLink().id(d => d.id)`
+/// takes `links` as they are.
+pub fn write_json(graph: &Graph, out: &mut dyn Write) -> Result<()> {
+    let doc = NodeLink {
+        directed: true,
+        multigraph: true,
+        graph: GraphInfo {
+            name: "newsgraph",
+            generator: format!("newsgraph {}", env!("CARGO_PKG_VERSION")),
+        },
+        nodes: graph
+            .nodes
+            .iter()
+            .map(|n| JsonNode {
+                id: &n.row.iri,
+                label: &n.row.label,
+                kind: &n.row.kind,
+                aliases: &n.row.aliases,
+                documents: &n.row.documents,
+                document_count: n.row.documents.len(),
+                first_seen: n.first_seen.as_deref(),
+                last_seen: n.last_seen.as_deref(),
+                degree: n.measures.degree,
+                weighted_degree: n.measures.weighted_degree,
+                pagerank: if n.measures.pagerank.is_finite() {
+                    n.measures.pagerank
+                } else {
+                    0.0
+                },
+                component: n.measures.component,
+                community: n.measures.community,
+                color: hex(type_colour(&n.row.kind)),
+                size: node_size(graph, n),
+            })
+            .collect(),
+        links: graph
+            .edges
+            .iter()
+            .map(|e| JsonLink {
+                source: &e.row.source,
+                target: &e.row.target,
+                key: &e.row.relation,
+                relation: &e.row.relation,
+                label: &e.label,
+                weight: e.row.weight,
+                documents: &e.row.documents,
+                first_seen: e.row.first_seen.as_deref(),
+                last_seen: e.row.last_seen.as_deref(),
+                undirected: e.undirected,
+                evidence: e
+                    .row
+                    .evidence
+                    .iter()
+                    .map(|(d, t)| JsonEvidence {
+                        document: d,
+                        sentence: t,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    let mut w = BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut w, &doc)
+        .map_err(|e| Error::Export(format!("cannot write JSON: {e}")))?;
+    w.write_all(b"\n")
+        .and_then(|_| w.flush())
+        .map_err(io_err("JSON"))
+}
+
+// ---------------------------------------------------------------------------
+// RDF.
 
 /// Serialises the store in an RDF `format` (not CSV): Turtle and N-Triples
 /// get the union of all graphs as distinct triples, N-Quads and TriG every

@@ -12,7 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 
 use newsgraph::export::{self, ExportFormat};
-use newsgraph::model::DocumentGraph;
+use newsgraph::graph::Selection;
+use newsgraph::model::{DocumentGraph, EntityType, Relation};
 use newsgraph::ontology::Ontology;
 use newsgraph::pipeline::{self, ExtractOptions, Extracted};
 use newsgraph::query::{self, ResultsFormat};
@@ -43,6 +44,9 @@ struct Cli {
     /// No progress bar and no summary line.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// The CSV column that holds the article text (default: `text`, else `body`).
+    #[arg(long, global = true, value_name = "COLUMN")]
+    text_column: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -58,7 +62,8 @@ enum Command {
         /// Drop facts whose rule confidence is below this value (0 to 1).
         #[arg(long, value_name = "F", value_parser = parse_confidence)]
         min_confidence: Option<f32>,
-        /// Also write nodes.csv, edges.csv and graph.ttl into this directory.
+        /// Also write nodes.csv, edges.csv, graph.graphml and graph.ttl into
+        /// this directory.
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
     },
@@ -95,14 +100,45 @@ enum Command {
         #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = parse_results_format)]
         results: ResultsFormat,
     },
-    /// Write the store as CSV (nodes.csv + edges.csv) or RDF.
+    /// Write the graph for Gephi, Graphviz and notebooks (csv, graphml,
+    /// gexf, dot, svg, png, json), or the store as RDF.
+    ///
+    /// Graph formats carry degree, weighted degree, PageRank, connected
+    /// component and Louvain community per node, computed on the selected
+    /// graph; --relations, --types, --min-weight, --documents and --around
+    /// select part of it.
     Export {
-        /// csv, turtle, ntriples, nquads or trig.
+        /// csv (nodes.csv + edges.csv), graphml, gexf, dot, svg, png
+        /// (rendered by Graphviz), json (node-link); turtle, ntriples,
+        /// nquads or trig (RDF dump).
         #[arg(long, value_name = "FORMAT", default_value = "csv", value_parser = parse_export_format)]
         format: ExportFormat,
         /// A directory for csv; a file (or `-` for standard output) otherwise.
         #[arg(long, value_name = "PATH")]
         out: PathBuf,
+        /// Only edges of these relations (comma-separated, e.g.
+        /// signedMouWith,targetsSector); nodes left without edges are dropped.
+        #[arg(long, value_name = "REL,...", value_delimiter = ',', value_parser = parse_relation)]
+        relations: Vec<Relation>,
+        /// Only nodes of these types (comma-separated: Person, Organization,
+        /// Sector, Place).
+        #[arg(long, value_name = "TYPE,...", value_delimiter = ',', value_parser = parse_entity_type)]
+        types: Vec<EntityType>,
+        /// Only edges stated by at least N documents; nodes left without
+        /// edges are dropped.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        min_weight: usize,
+        /// Only what these documents state (comma-separated document ids);
+        /// weights count these documents alone.
+        #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+        documents: Vec<String>,
+        /// Only the neighbourhood of the entity with this name (its label or
+        /// any alias), e.g. --around 광주광역시.
+        #[arg(long, value_name = "NAME")]
+        around: Option<String>,
+        /// How many steps from --around, following edges either way.
+        #[arg(long, value_name = "N", default_value_t = 1, requires = "around")]
+        depth: usize,
     },
     /// Extract the inputs (no store) and score them against gold annotations.
     Eval {
@@ -151,6 +187,24 @@ fn parse_results_format(s: &str) -> Result<ResultsFormat, String> {
 
 fn parse_export_format(s: &str) -> Result<ExportFormat, String> {
     s.parse()
+}
+
+fn parse_relation(s: &str) -> Result<Relation, String> {
+    s.trim().parse().map_err(|e| {
+        format!(
+            "{e} (expected {})",
+            Relation::ALL.map(|r| r.as_str()).join(", ")
+        )
+    })
+}
+
+fn parse_entity_type(s: &str) -> Result<EntityType, String> {
+    s.trim().parse().map_err(|e| {
+        format!(
+            "{e} (expected {})",
+            EntityType::ALL.map(|t| t.as_str()).join(", ")
+        )
+    })
 }
 
 fn main() -> ExitCode {
@@ -210,12 +264,35 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             out.flush().context("cannot write to standard output")?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Export { format, out } => {
-            let store = open_existing(cli)?;
+        Command::Export {
+            format,
+            out,
+            relations,
+            types,
+            min_weight,
+            documents,
+            around,
+            depth,
+        } => {
+            let selection = Selection {
+                relations: relations.clone(),
+                types: types.clone(),
+                min_weight: *min_weight,
+                documents: documents.clone(),
+                around: around.clone(),
+                depth: *depth,
+            };
+            if !format.is_graph() && !selection.is_everything() {
+                bail!(
+                    "--relations, --types, --min-weight, --documents and --around apply to the \
+                     graph formats (csv, graphml, gexf, dot, svg, png, json), not to {format}"
+                );
+            }
             if *format == ExportFormat::Csv && out == Path::new("-") {
                 bail!("csv export writes two files (nodes.csv, edges.csv): give a directory with --out");
             }
-            let written = export::export(&store, *format, out)
+            let store = open_existing(cli)?;
+            let written = export::export_selected(&store, *format, out, &selection)
                 .with_context(|| format!("cannot export {format} to {}", out.display()))?;
             if !cli.quiet {
                 for f in written {
@@ -314,6 +391,7 @@ fn run_extraction(
             None => "cannot load the built-in ontology".to_string(),
         })?;
     let mut options = ExtractOptions::default();
+    options.read.text_column = cli.text_column.clone();
     if let Some(m) = min_confidence {
         options.min_confidence = m;
     }
@@ -354,6 +432,9 @@ fn build(
     if let Some(dir) = export_dir {
         export::write_csv_dir(&store, dir)
             .with_context(|| format!("cannot export CSV to {}", dir.display()))?;
+        let graphml = dir.join("graph.graphml");
+        export::export(&store, ExportFormat::GraphMl, &graphml)
+            .with_context(|| format!("cannot export GraphML to {}", graphml.display()))?;
         let ttl = dir.join("graph.ttl");
         export::export(&store, ExportFormat::Turtle, &ttl)
             .with_context(|| format!("cannot export Turtle to {}", ttl.display()))?;

@@ -182,6 +182,10 @@ pub struct DocumentMeta {
     pub title: Option<String>,
     /// Publication date as `YYYY-MM-DD`, when the text gives one.
     pub date: Option<String>,
+    /// The outlet, when the source names it (HTML meta tags, JSONL `source`).
+    pub outlet: Option<String>,
+    /// The article's URL, when the source gives it.
+    pub url: Option<String>,
 }
 
 impl DocumentMeta {

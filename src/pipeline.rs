@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::clean::clean;
+use crate::clean::find_date;
 use crate::error::{Error, Result};
 use crate::model::{DocumentGraph, DocumentMeta};
 use crate::ontology::Ontology;
-use crate::read::{collect_inputs, read_document, RawDocument};
+use crate::read::{collect_inputs, read_file, RawDocument, ReadOptions};
 use crate::recognise::recognise;
 use crate::relate::relate;
 use crate::resolve::{resolve, DocumentExtraction};
@@ -22,6 +23,8 @@ use crate::segment::segment;
 pub struct ExtractOptions {
     /// Facts below this confidence are dropped.
     pub min_confidence: f32,
+    /// How inputs are read (the CSV text column).
+    pub read: ReadOptions,
 }
 
 /// The result of extracting a set of inputs.
@@ -45,8 +48,18 @@ pub fn extract_document(raw: &RawDocument, ontology: &Ontology) -> DocumentExtra
         meta: DocumentMeta {
             id: raw.id.clone(),
             source: raw.source.to_string_lossy().into_owned(),
-            title: cleaned.title().map(str::to_string),
-            date: cleaned.date().map(str::to_string),
+            // What the source says (HTML meta, JSONL fields) first.
+            title: raw
+                .title
+                .clone()
+                .or_else(|| cleaned.title().map(str::to_string)),
+            date: raw
+                .date
+                .as_deref()
+                .and_then(find_date)
+                .or_else(|| cleaned.date().map(str::to_string)),
+            outlet: raw.outlet.clone(),
+            url: raw.url.clone(),
         },
         sentences: segmented.sentences,
         recognised,
@@ -78,19 +91,26 @@ pub fn extract_inputs(
 ) -> Result<Extracted> {
     let (files, mut skipped) = collect_inputs(inputs);
     let done = AtomicUsize::new(0);
-    let results: Vec<std::result::Result<(DocumentExtraction, u64), Error>> = files
+    // Files in parallel; a file's documents (JSONL lines) in parallel too.
+    let results: Vec<Vec<std::result::Result<(DocumentExtraction, u64), Error>>> = files
         .par_iter()
-        .map(|file| {
-            let raw = read_document(file)?;
-            let bytes = raw.text.len() as u64;
-            let extraction = extract_document(&raw, ontology);
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-            Ok((extraction, bytes))
+        .map(|file| match read_file(file, &options.read) {
+            Err(e) => vec![Err(e)],
+            Ok(docs) => docs
+                .into_par_iter()
+                .map(|doc| {
+                    let raw = doc?;
+                    let bytes = raw.text.len() as u64;
+                    let extraction = extract_document(&raw, ontology);
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                    Ok((extraction, bytes))
+                })
+                .collect(),
         })
         .collect();
     let mut extractions = Vec::with_capacity(results.len());
     let mut bytes = 0;
-    for r in results {
+    for r in results.into_iter().flatten() {
         match r {
             Ok((e, b)) => {
                 bytes += b;

@@ -11,6 +11,7 @@ use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use unicode_width::UnicodeWidthStr;
 
+use crate::params::QueryParam;
 use crate::store::{GraphStore, PREFIXES};
 use crate::{Error, Result};
 
@@ -115,17 +116,36 @@ pub fn run_query(
     format: ResultsFormat,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let mut evaluator = SparqlEvaluator::new();
-    // Let queries use ng:, rdfs:, skos: … without declaring them; a query's
-    // own PREFIX declarations take precedence.
+    run_query_with_params(store, sparql, &[], format, out)
+}
+
+/// Parses `sparql` with the prefixes of [`PREFIXES`] predeclared (a query's
+/// own `PREFIX` declarations take precedence) and binds the parameters
+/// (see [`crate::params`]). A query that does not parse gives
+/// [`Error::Query`] with the parser's message, line and column.
+pub fn parse_query(sparql: &str, params: &[QueryParam]) -> Result<spargebra::Query> {
+    let mut parser = spargebra::SparqlParser::new();
     for (prefix, iri) in PREFIXES {
-        evaluator = evaluator
+        parser = parser
             .with_prefix(prefix, iri)
             .map_err(|e| Error::Query(format!("prefix {prefix}: {e}")))?;
     }
-    let mut prepared = evaluator
+    let query = parser
         .parse_query(sparql)
         .map_err(|e| Error::Query(describe_syntax_error(sparql, &e.to_string())))?;
+    crate::params::bind_parameters(query, sparql, params)
+}
+
+/// [`run_query`] with `?name` bound to a term for every parameter (see
+/// [`crate::params`]): `newsgraph query --param name=value`.
+pub fn run_query_with_params(
+    store: &GraphStore,
+    sparql: &str,
+    params: &[QueryParam],
+    format: ResultsFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut prepared = SparqlEvaluator::new().for_query(parse_query(sparql, params)?);
     if prepared.dataset().is_default_dataset() {
         prepared.dataset_mut().set_default_graph_as_union();
     }
@@ -216,7 +236,7 @@ pub fn run_query(
 /// Makes the parser's message readable: `syntax error at line L, column C`,
 /// undeclared prefixes named as such, endless lists of expected characters
 /// cut short, and the query line shown with a caret under the position.
-fn describe_syntax_error(query: &str, message: &str) -> String {
+pub(crate) fn describe_syntax_error(query: &str, message: &str) -> String {
     let Some(rest) = message.strip_prefix("error at ") else {
         return message.to_string();
     };

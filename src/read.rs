@@ -2,14 +2,22 @@
 //!
 //! A path is a file, a directory (read recursively, in sorted order, hidden
 //! entries skipped) or `-` for standard input. Bytes are decoded as UTF-8
-//! when they are valid UTF-8, otherwise the encoding is detected
-//! (EUC-KR/CP949 is common on Korean news sites) and decoded; invalid bytes
-//! become U+FFFD and never panic.
+//! when they are valid UTF-8, otherwise by the charset an HTML page declares
+//! or the one detected from the bytes (EUC-KR/CP949 is common on Korean news
+//! sites); invalid bytes become U+FFFD and never panic.
+//!
+//! Formats: plain text; HTML pages (`.html`, `.htm`, or text that starts
+//! like a page: see [`crate::html`]); JSONL dumps (`.jsonl`, `.ndjson`: one
+//! article per line with `id`, `text` or `body`, optional `title`, `date`,
+//! `url`, `source`); CSV (`.csv`, the text in `--text-column`, default
+//! `text` or `body`). A bad line is reported with its file and line number
+//! and the other lines are still read.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::html::{declared_charset, html_to_text, looks_like_html};
 
 /// One input file to read, with the document id it gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,16 +30,31 @@ pub struct InputFile {
 }
 
 /// A decoded document, not yet cleaned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RawDocument {
     /// Document id.
     pub id: String,
     /// Where it was read from.
     pub source: PathBuf,
-    /// The decoded text.
+    /// The decoded text (markup already removed).
     pub text: String,
     /// The encoding it was decoded from (`UTF-8`, `EUC-KR`, …).
     pub encoding: &'static str,
+    /// Title given by the source (HTML meta tags, a JSONL field).
+    pub title: Option<String>,
+    /// Date given by the source.
+    pub date: Option<String>,
+    /// Outlet given by the source.
+    pub outlet: Option<String>,
+    /// URL given by the source.
+    pub url: Option<String>,
+}
+
+/// How to read inputs.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// The CSV column holding the article text (default: `text`, else `body`).
+    pub text_column: Option<String>,
 }
 
 /// Expands the given paths into input files. Paths that do not exist or
@@ -103,8 +126,9 @@ fn walk(root: &Path, dir: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<Er
     }
 }
 
-/// Reads and decodes one input file.
-pub fn read_document(file: &InputFile) -> Result<RawDocument> {
+/// Reads and decodes one input file. A file holds one document, or one per
+/// line (JSONL) or row (CSV); each of those is `Ok` or the error of its line.
+pub fn read_file(file: &InputFile, options: &ReadOptions) -> Result<Vec<Result<RawDocument>>> {
     let bytes = if file.path.as_os_str() == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -115,13 +139,210 @@ pub fn read_document(file: &InputFile) -> Result<RawDocument> {
     } else {
         std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?
     };
-    let (text, encoding) = decode(&bytes);
-    Ok(RawDocument {
+    let extension = file
+        .path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "jsonl" | "ndjson" => Ok(read_jsonl(file, &bytes)),
+        "csv" => read_csv(file, &bytes, options),
+        _ => Ok(vec![Ok(read_page(
+            file,
+            &bytes,
+            extension == "html" || extension == "htm",
+        ))]),
+    }
+}
+
+/// Reads and decodes a file holding one document.
+pub fn read_document(file: &InputFile) -> Result<RawDocument> {
+    read_file(file, &ReadOptions::default())?
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| {
+            Ok(RawDocument {
+                id: file.id.clone(),
+                source: file.path.clone(),
+                ..RawDocument::default()
+            })
+        })
+}
+
+fn read_page(file: &InputFile, bytes: &[u8], is_html: bool) -> RawDocument {
+    let declared = declared_charset(bytes)
+        .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
+    let (text, encoding) = match declared {
+        Some(enc) if std::str::from_utf8(bytes).is_err() => {
+            let (text, actual, _) = enc.decode(bytes);
+            (text.into_owned(), actual.name())
+        }
+        _ => decode(bytes),
+    };
+    let mut doc = RawDocument {
         id: file.id.clone(),
         source: file.path.clone(),
-        text,
         encoding,
-    })
+        ..RawDocument::default()
+    };
+    if is_html || looks_like_html(&text) {
+        let (body, meta) = html_to_text(&text);
+        doc.text = body;
+        doc.title = meta.title;
+        doc.date = meta.date;
+        doc.outlet = meta.outlet;
+        doc.url = meta.url;
+    } else {
+        doc.text = text;
+    }
+    doc
+}
+
+/// A JSON value as text (ids may be numbers).
+fn json_text(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Article text that may be HTML.
+fn body_text(text: String) -> String {
+    if text.trim_start().starts_with('<') || looks_like_html(&text) {
+        html_to_text(&text).0
+    } else {
+        text
+    }
+}
+
+fn read_jsonl(file: &InputFile, bytes: &[u8]) -> Vec<Result<RawDocument>> {
+    let (text, encoding) = decode(bytes);
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let error = |message: String| Error::Input {
+            path: file.path.clone(),
+            line: line_no,
+            message,
+        };
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                out.push(Err(error(format!("not a JSON object: {e}"))));
+                continue;
+            }
+        };
+        let Some(object) = value.as_object() else {
+            out.push(Err(error("not a JSON object".into())));
+            continue;
+        };
+        let Some(body) = json_text(object.get("text")).or_else(|| json_text(object.get("body")))
+        else {
+            out.push(Err(error("no `text` or `body` field".into())));
+            continue;
+        };
+        let id = json_text(object.get("id")).unwrap_or_else(|| format!("{}#L{line_no}", file.id));
+        out.push(Ok(RawDocument {
+            id,
+            source: file.path.clone(),
+            text: body_text(body),
+            encoding,
+            title: json_text(object.get("title")),
+            date: json_text(object.get("date")),
+            outlet: json_text(object.get("source")),
+            url: json_text(object.get("url")),
+        }));
+    }
+    out
+}
+
+fn read_csv(
+    file: &InputFile,
+    bytes: &[u8],
+    options: &ReadOptions,
+) -> Result<Vec<Result<RawDocument>>> {
+    let (text, encoding) = decode(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::Input {
+            path: file.path.clone(),
+            line: 1,
+            message: format!("bad CSV header: {e}"),
+        })?
+        .clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let text_column = match &options.text_column {
+        Some(name) => column(name),
+        None => column("text").or_else(|| column("body")),
+    }
+    .ok_or_else(|| Error::Input {
+        path: file.path.clone(),
+        line: 1,
+        message: format!(
+            "no text column `{}` in the header ({})",
+            options.text_column.as_deref().unwrap_or("text"),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        ),
+    })?;
+    let (id_col, title_col, date_col, url_col, source_col) = (
+        column("id"),
+        column("title"),
+        column("date"),
+        column("url"),
+        column("source"),
+    );
+    let mut out = Vec::new();
+    for (row, record) in reader.records().enumerate() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(row + 2, |p| p.line() as usize);
+                out.push(Err(Error::Input {
+                    path: file.path.clone(),
+                    line,
+                    message: format!("bad CSV row: {e}"),
+                }));
+                continue;
+            }
+        };
+        let line = record.position().map_or(row + 2, |p| p.line() as usize);
+        let field = |c: Option<usize>| {
+            c.and_then(|c| record.get(c))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let Some(body) = field(Some(text_column)) else {
+            out.push(Err(Error::Input {
+                path: file.path.clone(),
+                line,
+                message: "empty text".into(),
+            }));
+            continue;
+        };
+        out.push(Ok(RawDocument {
+            id: field(id_col).unwrap_or_else(|| format!("{}#L{line}", file.id)),
+            source: file.path.clone(),
+            text: body_text(body),
+            encoding,
+            title: field(title_col),
+            date: field(date_col),
+            outlet: field(source_col),
+            url: field(url_col),
+        }));
+    }
+    Ok(out)
 }
 
 /// Decodes bytes: UTF-8 (a BOM is dropped) when valid, otherwise the
@@ -157,6 +378,90 @@ mod tests {
         let (text, _) = decode(&[b'a', 0xff, 0xc3, 0x28, b'b', 0xb0]);
         assert!(text.starts_with('a'));
         assert!(text.contains('b'));
+    }
+
+    fn file(dir: &Path, name: &str, content: &[u8]) -> InputFile {
+        let path = dir.join(name);
+        std::fs::write(&path, content).expect("write");
+        InputFile {
+            path,
+            id: name.to_string(),
+        }
+    }
+
+    #[test]
+    fn jsonl_lines_are_documents_and_bad_lines_are_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = file(
+            dir.path(),
+            "dump.jsonl",
+            "{\"id\": \"a1\", \"text\": \"광주시는 육성한다.\", \"title\": \"제목\", \"date\": \"2024-01-02\"}\n\
+             not json\n\
+             {\"id\": 7, \"body\": \"<p>본문이다.</p>\"}\n\
+             {\"id\": \"x\"}\n"
+                .as_bytes(),
+        );
+        let docs = read_file(&f, &ReadOptions::default()).expect("read");
+        assert_eq!(docs.len(), 4);
+        let first = docs[0].as_ref().expect("line 1");
+        assert_eq!(
+            (
+                first.id.as_str(),
+                first.title.as_deref(),
+                first.date.as_deref()
+            ),
+            ("a1", Some("제목"), Some("2024-01-02"))
+        );
+        let bad = docs[1].as_ref().expect_err("line 2").to_string();
+        assert!(bad.contains("dump.jsonl:2"), "{bad}");
+        let third = docs[2].as_ref().expect("line 3");
+        assert_eq!(third.id, "7");
+        assert!(third.text.contains("본문이다.") && !third.text.contains("<p>"));
+        assert!(docs[3]
+            .as_ref()
+            .expect_err("line 4")
+            .to_string()
+            .contains(":4: no `text`"));
+    }
+
+    #[test]
+    fn csv_rows_use_the_text_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = file(
+            dir.path(),
+            "a.csv",
+            "id,headline,content\nr1,제목,\"광주시는, 육성한다.\"\nr2,빈,\n".as_bytes(),
+        );
+        let options = ReadOptions {
+            text_column: Some("content".into()),
+        };
+        let docs = read_file(&f, &options).expect("read");
+        assert_eq!(docs[0].as_ref().expect("row 1").text, "광주시는, 육성한다.");
+        assert!(docs[1]
+            .as_ref()
+            .expect_err("row 2")
+            .to_string()
+            .contains("a.csv:3"));
+        let missing = read_file(&f, &ReadOptions::default())
+            .expect_err("no text column")
+            .to_string();
+        assert!(missing.contains("no text column"), "{missing}");
+    }
+
+    #[test]
+    fn html_pages_declaring_euc_kr_are_decoded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let page = "<html><head><meta charset=\"euc-kr\"><title>부산 소식</title></head><body><p>부산시는 조선 산업을 육성한다.</p></body></html>";
+        let (bytes, _, _) = encoding_rs::EUC_KR.encode(page);
+        let f = file(dir.path(), "p.html", &bytes);
+        let doc = read_document(&f).expect("read");
+        assert_eq!(doc.encoding, "EUC-KR");
+        assert_eq!(doc.title.as_deref(), Some("부산 소식"));
+        assert!(
+            doc.text.contains("부산시는 조선 산업을 육성한다."),
+            "{}",
+            doc.text
+        );
     }
 
     #[test]

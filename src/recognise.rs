@@ -356,8 +356,15 @@ impl<'o> Recogniser<'o> {
             return None;
         }
         // 광산구청 → 광산구: an office stands for its government.
-        for (office, gov, class) in [("구청", "구", OrgClass::District), ("군청", "군", OrgClass::County), ("시청", "시", OrgClass::City)] {
-            if let Some(base) = name.strip_suffix(office).filter(|b| hangul_len(b).is_some_and(|n| n >= 1)) {
+        for (office, gov, class) in [
+            ("구청", "구", OrgClass::District),
+            ("군청", "군", OrgClass::County),
+            ("시청", "시", OrgClass::City),
+        ] {
+            if let Some(base) = name
+                .strip_suffix(office)
+                .filter(|b| hangul_len(b).is_some_and(|n| n >= 1))
+            {
                 let government = format!("{base}{gov}");
                 let (canonical, class) = match o.organization(&government) {
                     Some(e) => (e.canonical.clone(), e.class),
@@ -452,7 +459,17 @@ pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
 
 /// Prefixes an organisation's full name has that its short form drops
 /// (한국광산업진흥회 / 광산업진흥회).
-const DROPPABLE_PREFIXES: &[&str] = &["한국", "대한", "국립", "재단법인 ", "사단법인 ", "(사)", "(재)", "㈜", "(주)"];
+const DROPPABLE_PREFIXES: &[&str] = &[
+    "한국",
+    "대한",
+    "국립",
+    "재단법인 ",
+    "사단법인 ",
+    "(사)",
+    "(재)",
+    "㈜",
+    "(주)",
+];
 
 /// Merges an organisation named by its short form into the one named in
 /// full elsewhere in the document.
@@ -460,14 +477,18 @@ fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMention
     let n = r.entities.len();
     let mut target: Vec<usize> = (0..n).collect();
     for short in 0..n {
-        if r.entities[short].kind != EntityType::Organization || r.entities[short].canonical.is_some() {
+        if r.entities[short].kind != EntityType::Organization
+            || r.entities[short].canonical.is_some()
+        {
             continue;
         }
         let short_name = r.entities[short].label().to_string();
         let full = (0..n).find(|&f| {
             f != short
                 && r.entities[f].kind == EntityType::Organization
-                && DROPPABLE_PREFIXES.iter().any(|p| r.entities[f].label() == format!("{p}{short_name}"))
+                && DROPPABLE_PREFIXES
+                    .iter()
+                    .any(|p| r.entities[f].label() == format!("{p}{short_name}"))
         });
         if let Some(full) = full {
             target[short] = full;

@@ -171,6 +171,21 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
         push(&d, node(&format!("{DCTERMS_NS}date")).as_ref(), lit.into());
     }
 
+    if let Some(outlet) = doc.meta.outlet.as_deref().filter(|t| !t.trim().is_empty()) {
+        push(
+            &d,
+            node(&format!("{DCTERMS_NS}publisher")).as_ref(),
+            Literal::new_simple_literal(outlet).into(),
+        );
+    }
+    if let Some(url) = doc.meta.url.as_deref().filter(|t| !t.trim().is_empty()) {
+        push(
+            &d,
+            node(&format!("{DCTERMS_NS}source")).as_ref(),
+            Literal::new_simple_literal(url).into(),
+        );
+    }
+
     // Entities.
     let alt_label = node(&format!("{SKOS_NS}altLabel"));
     let mentioned_in = ng("mentionedIn");

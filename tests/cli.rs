@@ -394,7 +394,10 @@ fn euc_kr_input_is_decoded() {
                 박형준 부산시장은 12일 조선 산업과 해양 관광 산업을 집중 육성하겠다고 밝혔다.\n";
     let (bytes, _, had_errors) = encoding_rs::EUC_KR.encode(text);
     assert!(!had_errors);
-    assert!(std::str::from_utf8(&bytes).is_err(), "the fixture really is not UTF-8");
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "the fixture really is not UTF-8"
+    );
     let file = tmp.path().join("busan.txt");
     std::fs::write(&file, &bytes).expect("write");
     let run = newsgraph(["extract", "--format", "turtle", s(&file)]).ok();

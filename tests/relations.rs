@@ -15,6 +15,7 @@ fn extract(text: &str) -> DocumentGraph {
         source: PathBuf::from("t.txt"),
         text: text.into(),
         encoding: "UTF-8",
+        ..RawDocument::default()
     };
     extract_texts(&[raw], &ontology, &ExtractOptions::default()).remove(0)
 }

@@ -71,6 +71,7 @@ fn doc_a() -> DocumentGraph {
             source: "seeds/a.txt".into(),
             title: Some("광주시, AI 협약".into()),
             date: Some("2021-03-04".into()),
+            ..DocumentMeta::default()
         },
         facts: vec![
             fact(&a, Relation::SignedMouWith, &k, 2, MOU),
@@ -98,6 +99,7 @@ fn doc_b() -> DocumentGraph {
             source: "seeds/dir/b.txt".into(),
             title: None,
             date: Some("2021-05-06".into()),
+            ..DocumentMeta::default()
         },
         facts: vec![
             fact(
