@@ -165,7 +165,8 @@ fn normalise_line(line: &str) -> String {
             last_space = false;
         }
     }
-    out.trim().to_string()
+    // A company mark written out: (주)대성정밀 → ㈜대성정밀.
+    out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜")
 }
 
 /// The first `YYYY-MM-DD`-like date in a line (`2023년02월17일`, `2019-05-08`,

@@ -233,11 +233,7 @@ impl Graph {
             )
         };
         for e in &mut edges {
-            let (first, last) = span(&e.documents);
-            if first.is_some() {
-                e.first_seen = first;
-                e.last_seen = last;
-            }
+            (e.first_seen, e.last_seen) = span(&e.documents);
         }
 
         // Types, relations, weights.

@@ -125,3 +125,50 @@ pub fn extract_inputs(
         bytes,
     })
 }
+
+/// [`extract_inputs`] for the documents whose id `keep` accepts (one shard
+/// of a corpus, see [`crate::shard`]); the others are read but neither
+/// extracted nor counted. Entities are resolved across the kept documents.
+pub fn extract_inputs_where(
+    inputs: &[PathBuf],
+    ontology: &Ontology,
+    options: &ExtractOptions,
+    progress: &(dyn Fn(usize) + Sync),
+    keep: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Extracted> {
+    let (files, mut skipped) = collect_inputs(inputs);
+    let done = AtomicUsize::new(0);
+    let results: Vec<Vec<std::result::Result<(DocumentExtraction, u64), Error>>> = files
+        .par_iter()
+        .map(|file| match read_file(file, &options.read) {
+            Err(e) => vec![Err(e)],
+            Ok(docs) => docs
+                .into_par_iter()
+                .filter(|doc| doc.as_ref().map_or(true, |raw| keep(&raw.id)))
+                .map(|doc| {
+                    let raw = doc?;
+                    let bytes = raw.text.len() as u64;
+                    let extraction = extract_document(&raw, ontology);
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                    Ok((extraction, bytes))
+                })
+                .collect(),
+        })
+        .collect();
+    let mut extractions = Vec::with_capacity(results.len());
+    let mut bytes = 0;
+    for r in results.into_iter().flatten() {
+        match r {
+            Ok((e, b)) => {
+                bytes += b;
+                extractions.push(e);
+            }
+            Err(e) => skipped.push(e),
+        }
+    }
+    Ok(Extracted {
+        documents: resolve(extractions, options.min_confidence),
+        skipped,
+        bytes,
+    })
+}

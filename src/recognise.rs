@@ -216,14 +216,37 @@ const ANAPHORS: &[(&str, &[&str])] = &[
     ("전담팀", &["전담팀", "TF", "태스크포스"]),
     ("TF", &["전담팀", "TF", "태스크포스"]),
     ("위원회", &["위원회"]),
+    ("특위", &["특별위원회", "특위"]),
     ("협의회", &["협의회"]),
     ("협의체", &["협의체"]),
     ("사업단", &["사업단"]),
     ("추진단", &["추진단"]),
+    ("컨소시엄", &["컨소시엄"]),
     ("재단", &["재단"]),
     ("진흥원", &["진흥원"]),
+    ("연구원", &["연구원"]),
     ("협회", &["협회"]),
+    ("연합회", &["연합회"]),
+    ("공사", &["공사"]),
+    ("공단", &["공단"]),
+    ("시당", &["시당"]),
+    ("도당", &["도당"]),
 ];
+
+impl Recogniser<'_> {
+    /// The organisation a generic word (`위원회`, `전담팀`) refers back to:
+    /// the latest one whose name ends like it.
+    fn anaphor(&self, word: &str) -> Option<usize> {
+        let (_, endings) = ANAPHORS.iter().find(|(w, _)| *w == word)?;
+        (0..self.entities.len()).rev().find(|&e| {
+            self.entities[e].kind == EntityType::Organization
+                && self.entities[e]
+                    .names
+                    .iter()
+                    .any(|n| n != word && endings.iter().any(|s| n.ends_with(s)))
+        })
+    }
+}
 
 /// Councils named without their city: the city the text is about.
 const BARE_COUNCILS: &[(&str, &[OrgClass])] = &[
@@ -373,7 +396,23 @@ impl<'o> Recogniser<'o> {
                 return Some((Some(canonical), class, Strength::Strong));
             }
         }
+        // ㈜해양수소에너지, (주)대성정밀, 대성정밀㈜: companies by their mark.
+        for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"] {
+            let rest = name.strip_prefix(mark).or_else(|| name.strip_suffix(mark));
+            if rest.is_some_and(|r| r.chars().count() >= 2) {
+                let class = if mark == "(재)" || mark == "(사)" {
+                    OrgClass::Standing
+                } else {
+                    OrgClass::Company
+                };
+                return Some((None, class, Strength::Strong));
+            }
+        }
         if name.is_ascii() {
+            return None;
+        }
+        // An ending alone names nothing ("협의회" is not 협 + 의회).
+        if o.org_suffixes.iter().any(|s| s.suffix == name) {
             return None;
         }
         let suffix = o.org_suffix(name)?;
@@ -381,8 +420,11 @@ impl<'o> Recogniser<'o> {
         if prefix.chars().all(|c| c.is_ascii_digit()) || o.is_stopword("org-prefix", prefix) {
             return None;
         }
-        // A title is not an organisation ("위원장" ends in 장, "부회장" in 회장 …).
-        if o.split_title(name).is_some_and(|(p, _)| p.is_empty()) {
+        // A title is not an organisation ("위원장" ends in 장, "경제부지사"
+        // in 부지사 rather than 지사 …).
+        if o.split_title(name)
+            .is_some_and(|(p, t)| p.is_empty() || t.title.len() >= suffix.suffix.len())
+        {
             return None;
         }
         let strength = if suffix.strong {
@@ -484,11 +526,23 @@ fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMention
         }
         let short_name = r.entities[short].label().to_string();
         let full = (0..n).find(|&f| {
-            f != short
-                && r.entities[f].kind == EntityType::Organization
-                && DROPPABLE_PREFIXES
-                    .iter()
-                    .any(|p| r.entities[f].label() == format!("{p}{short_name}"))
+            if f == short || r.entities[f].kind != EntityType::Organization {
+                return false;
+            }
+            let label = r.entities[f].label();
+            DROPPABLE_PREFIXES
+                .iter()
+                .any(|p| label == format!("{p}{short_name}"))
+                || label.strip_suffix(short_name.as_str()).is_some_and(|head| {
+                    // 충남 미래차 전환 추진단 / 미래차 전환 추진단
+                    head.ends_with(' ') && {
+                        let region = head.trim();
+                        r.ontology.is_place(region)
+                            || r.ontology
+                                .organization(region)
+                                .is_some_and(|e| e.class.is_local_government())
+                    }
+                })
         });
         if let Some(full) = full {
             target[short] = full;
@@ -667,19 +721,12 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        if let Some((stem, particle, endings)) = stems(&word, o).into_iter().find_map(|(s, p)| {
-            ANAPHORS
-                .iter()
-                .find(|(w, _)| *w == s)
-                .map(|(_, e)| (s.to_string(), p.to_string(), *e))
-        }) {
-            let target = (0..r.entities.len()).rev().find(|&e| {
-                r.entities[e].kind == EntityType::Organization
-                    && r.entities[e]
-                        .names
-                        .iter()
-                        .any(|n| n != &stem && endings.iter().any(|s| n.ends_with(s)))
-            });
+        let anaphor = stems(&word, o)
+            .into_iter()
+            .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
+            .map(|(s, p)| (s.to_string(), p.to_string()));
+        if let Some((stem, particle)) = anaphor {
+            let target = r.anaphor(&stem);
             if let Some(target) = target {
                 r.add_generic_name(target, &stem);
                 mentions.push(org_mention(target, &stem, i, i + 1, &particle));
@@ -696,7 +743,28 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         let mut parent: Option<usize> = None;
         let mut full = stem.clone();
         let mut prefixed_by_org = false;
-        if canonical.is_none() {
+        if canonical.is_none() && matches!(class, OrgClass::Body | OrgClass::Branch) {
+            if let Some((anchor, anchor_entity)) = body_name_anchor(r, &tokens, &mentions, i) {
+                if let Some(pos) = mentions.iter().position(|m| {
+                    m.kind == EntityType::Organization && m.first == anchor && m.last == anchor + 1
+                }) {
+                    mentions.remove(pos);
+                }
+                if let Some(e) = anchor_entity {
+                    parent = Some(e);
+                    prefixed_by_org = true;
+                }
+                let mut name = String::new();
+                for t in &tokens[anchor..i] {
+                    name.push_str(&t.text);
+                    name.push(' ');
+                }
+                name.push_str(&stem);
+                full = name;
+                start = anchor;
+            }
+        }
+        if canonical.is_none() && start == i {
             // Extend left over names without particles.
             while start > 0 && tokens[start].space_before {
                 let Some(prev) = word_at(&tokens, start - 1) else {
@@ -781,13 +849,27 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 }
             }
         } else {
-            r.entity(
-                EntityType::Organization,
-                &stem,
-                canonical.as_deref(),
-                Some(class),
-                strong,
-            )
+            let named_in_full = canonical.is_none().then(|| {
+                let tail = format!(" {stem}");
+                (0..r.entities.len()).rev().find(|&e| {
+                    r.entities[e].kind == EntityType::Organization
+                        && r.entities[e].names.iter().any(|n| n.ends_with(&tail))
+                })
+            });
+            match named_in_full.flatten() {
+                Some(e) => {
+                    r.add_name(e, &stem);
+                    r.entities[e].strong |= strong;
+                    e
+                }
+                None => r.entity(
+                    EntityType::Organization,
+                    &stem,
+                    canonical.as_deref(),
+                    Some(class),
+                    strong,
+                ),
+            }
         };
         for c in &mut covered[start..=i] {
             *c = true;
@@ -951,13 +1033,29 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 .find(|(s, _)| r.is_person_name(s))
                 .map(|(s, _)| s.to_string());
             if let Some(n) = next_stem {
-                if tokens[k + 1].space_before
-                    && !prefix.is_empty()
-                    && org.is_some()
-                    && org_start == k
-                    && title.implies != TitleImplies::Nothing
-                {
+                // "부산시장 장현우", "산업통상자원부 장관 안병철": an organisation
+                // named with the title, then the name.
+                let org_in_title =
+                    !prefix.is_empty() && org_start == k && title.implies != TitleImplies::Nothing;
+                let org_before = prefix.is_empty() && org.is_some();
+                if tokens[k + 1].space_before && org.is_some() && (org_in_title || org_before) {
                     names.push((k + 1, n));
+                }
+            }
+        }
+        // "한국탄소산업진흥원 방재희 원장": the organisation before the name.
+        if org.is_none() {
+            if let Some(&(first, _)) = names.first() {
+                if first <= k {
+                    org = mentions
+                        .iter()
+                        .filter(|m| {
+                            m.kind == EntityType::Organization
+                                && m.last == first
+                                && m.particle.is_empty()
+                        })
+                        .min_by_key(|m| m.first)
+                        .map(|m| m.entity);
                 }
             }
         }
@@ -1064,6 +1162,65 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         mentions,
         titles,
     }
+}
+
+/// For a body's name ending at token `end` (`경상남도 기계산업 고도화
+/// 협의체`): the token where the name starts — a region or organisation
+/// followed by up to three plain nouns — and the organisation it names.
+fn body_name_anchor(
+    r: &mut Recogniser<'_>,
+    tokens: &[Token],
+    mentions: &[Mention],
+    end: usize,
+) -> Option<(usize, Option<usize>)> {
+    let o = r.ontology;
+    let mut j = end;
+    for _ in 0..4 {
+        if j == 0 || !tokens[j].space_before {
+            return None;
+        }
+        let prev = word_at(tokens, j - 1)?;
+        j -= 1;
+        // An organisation just recognised (without particle) anchors it.
+        if let Some(m) = mentions.iter().find(|m| {
+            m.kind == EntityType::Organization
+                && m.first == j
+                && m.last == j + 1
+                && m.particle.is_empty()
+        }) {
+            return Some((j, (!m.bare_region).then_some(m.entity)));
+        }
+        if o.is_place(prev) {
+            return Some((j, None));
+        }
+        if let Some((canonical, class, strength)) = r.org_name(prev) {
+            if strength == Strength::Weak && class.is_local_government() {
+                return Some((j, None));
+            }
+            let name = canonical.clone().unwrap_or_else(|| prev.to_string());
+            let e = r.entity(
+                EntityType::Organization,
+                prev,
+                Some(&name),
+                Some(class),
+                true,
+            );
+            return Some((j, Some(e)));
+        }
+        let plain = prev
+            .chars()
+            .all(|c| is_hangul(c) || c.is_ascii_alphanumeric())
+            && stems(prev, o).len() == 1
+            && ![
+                "한", "된", "는", "던", "고", "며", "서", "해", "게", "인", "적", "들",
+            ]
+            .iter()
+            .any(|e| prev.ends_with(e));
+        if !plain {
+            return None;
+        }
+    }
+    None
 }
 
 fn org_mention(entity: usize, name: &str, first: usize, last: usize, particle: &str) -> Mention {
