@@ -44,8 +44,9 @@ pub struct Selection {
     /// Keep only nodes of these types (empty: all), and the edges between
     /// them.
     pub types: Vec<EntityType>,
-    /// Keep only edges stated by at least this many documents (0 or 1: all).
-    /// Nodes left without any edge are dropped.
+    /// Keep only edges stated by at least this many documents, and drop the
+    /// nodes left without any edge (0: no filter, isolated nodes stay; 1:
+    /// every edge, isolated nodes go).
     pub min_weight: usize,
     /// Keep only what these documents (ids) state: nodes they mention, edges
     /// they state, with documents and weights counted over them alone
@@ -64,14 +65,14 @@ impl Selection {
     pub fn is_everything(&self) -> bool {
         self.relations.is_empty()
             && self.types.is_empty()
-            && self.min_weight <= 1
+            && self.min_weight == 0
             && self.documents.is_empty()
             && self.around.is_none()
     }
 
     /// Whether edge filters are set (which drop the nodes they isolate).
     fn filters_edges(&self) -> bool {
-        !self.relations.is_empty() || self.min_weight > 1
+        !self.relations.is_empty() || self.min_weight > 0
     }
 }
 
@@ -420,7 +421,7 @@ fn no_such_name(nodes: &[NodeRow], name: &str, selection: &Selection) -> String 
     similar.truncate(8);
     let filtered = !selection.relations.is_empty()
         || !selection.types.is_empty()
-        || selection.min_weight > 1
+        || selection.min_weight > 0
         || !selection.documents.is_empty();
     let mut message = format!("--around: no entity named `{name}`");
     if filtered {

@@ -15,8 +15,10 @@ use newsgraph::export::{self, ExportFormat};
 use newsgraph::graph::Selection;
 use newsgraph::model::{DocumentGraph, EntityType, Relation};
 use newsgraph::ontology::Ontology;
-use newsgraph::pipeline::{self, ExtractOptions, Extracted};
+use newsgraph::params::QueryParam;
+use newsgraph::pipeline::{ExtractOptions, Extracted};
 use newsgraph::query::{self, ResultsFormat};
+use newsgraph::shard::Shard;
 use newsgraph::store::{self, GraphStore, PREFIXES};
 
 const EXIT_HELP: &str = "\
@@ -78,6 +80,11 @@ enum Command {
         /// Drop facts whose rule confidence is below this value (0 to 1).
         #[arg(long, value_name = "F", value_parser = parse_confidence)]
         min_confidence: Option<f32>,
+        /// Only the K-th of N deterministic slices of the documents (by a
+        /// stable hash of the document id; K from 1 to N): run one shard per
+        /// worker, then `newsgraph load` the outputs into one store.
+        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        shard: Option<Shard>,
     },
     /// Run a SPARQL query over all documents of the store.
     ///
@@ -99,6 +106,12 @@ enum Command {
         /// turtle, ntriples (CONSTRUCT/DESCRIBE; table means turtle).
         #[arg(long, value_name = "FORMAT", default_value = "table", value_parser = parse_results_format)]
         results: ResultsFormat,
+        /// Bind the query variable ?NAME to VALUE (repeatable). VALUE is a
+        /// plain string (광주광역시, 2024-01-31), an IRI (<http://…>,
+        /// id:Organization/광주광역시) or a literal ("AI"@ko,
+        /// "2024-01-31"^^xsd:date); it never becomes query text.
+        #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<QueryParam>,
     },
     /// Write the graph for Gephi, Graphviz and notebooks (csv, graphml,
     /// gexf, dot, svg, png, json), or the store as RDF.
@@ -125,7 +138,7 @@ enum Command {
         #[arg(long, value_name = "TYPE,...", value_delimiter = ',', value_parser = parse_entity_type)]
         types: Vec<EntityType>,
         /// Only edges stated by at least N documents; nodes left without
-        /// edges are dropped.
+        /// edges are dropped (so 1 drops just the isolated nodes).
         #[arg(long, value_name = "N", default_value_t = 0)]
         min_weight: usize,
         /// Only what these documents state (comma-separated document ids);
@@ -160,6 +173,83 @@ enum Command {
     },
     /// Count documents, entities, relations and quads in the store.
     Stats,
+    /// Serve the store as a SPARQL 1.1 Protocol endpoint (/sparql; a query
+    /// page at /). Ctrl-C or SIGTERM stops it after the requests in hand.
+    Serve(ServeArgs),
+    /// Send every document of the store to an external SPARQL store, each
+    /// document's named graph replaced as a unit (re-pushing is idempotent).
+    Push(PushArgs),
+    /// Bulk-load N-Quads (e.g. the outputs of `extract --shard K/N`) into
+    /// the store; documents already there are replaced.
+    Load {
+        /// .nq or .trig files (.nt / .ttl go into the default graph); `-`
+        /// reads N-Quads from standard input.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the endpoint URL is
+    /// printed on standard output).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7878")]
+    bind: String,
+    /// Accept SPARQL updates (update= or application/sparql-update);
+    /// otherwise they are refused with 403.
+    #[arg(long)]
+    allow_update: bool,
+    /// Cancel a query after this many seconds (answered 503).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0, value_parser = parse_seconds)]
+    timeout: f64,
+    /// Refuse results larger than this many bytes (answered 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    max_result_bytes: usize,
+    /// Refuse request bodies larger than this many bytes (answered 413).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    max_request_bytes: usize,
+    /// Requests answered at the same time.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    threads: usize,
+}
+
+#[derive(clap::Args, Debug)]
+struct PushArgs {
+    /// The SPARQL update endpoint (http://host:7878/update); with
+    /// --protocol gsp, the graph store (http://host:7878/store).
+    #[arg(long, value_name = "URL")]
+    endpoint: String,
+    /// update: SPARQL Update DROP + INSERT DATA, several documents per
+    /// request; gsp: Graph Store Protocol PUT, one request per document.
+    #[arg(long, value_enum, default_value_t = PushProtocolArg::Update)]
+    protocol: PushProtocolArg,
+    /// Basic authentication user (the password from --password or the
+    /// NEWSGRAPH_PUSH_PASSWORD environment variable).
+    #[arg(long, value_name = "USER")]
+    user: Option<String>,
+    /// Basic authentication password.
+    #[arg(long, value_name = "PASSWORD", requires = "user")]
+    password: Option<String>,
+    /// An extra request header, `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Close an update request once it holds this many quads (a document
+    /// is never split).
+    #[arg(long, value_name = "QUADS", default_value_t = 50_000)]
+    batch_quads: usize,
+    /// Retries after a transient failure (connection error, timeout, 408,
+    /// 429, 5xx), waiting 0.5 s, 1 s, 2 s, … in between.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    retries: u32,
+    /// Time limit of one request in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0, value_parser = parse_seconds)]
+    timeout: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum PushProtocolArg {
+    Update,
+    Gsp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -183,6 +273,30 @@ fn parse_confidence(s: &str) -> Result<f32, String> {
 
 fn parse_results_format(s: &str) -> Result<ResultsFormat, String> {
     s.parse()
+}
+
+fn parse_param(s: &str) -> Result<QueryParam, String> {
+    QueryParam::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+}
+
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    newsgraph::push::parse_header(s).map_err(|e| e.to_string())
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v < 1e9 {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not a positive number of seconds"))
+    }
 }
 
 fn parse_export_format(s: &str) -> Result<ExportFormat, String> {
@@ -238,11 +352,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             inputs,
             format,
             min_confidence,
-        } => extract(cli, inputs, *format, *min_confidence),
+            shard,
+        } => extract(cli, inputs, *format, *min_confidence, *shard),
         Command::Query {
             sparql,
             file,
             results,
+            params,
         } => {
             let text = match (sparql, file) {
                 (Some(q), _) => q.clone(),
@@ -260,7 +376,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             let store = open_existing(cli)?;
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            query::run_query(&store, &text, *results, &mut out)?;
+            query::run_query_with_params(&store, &text, params, *results, &mut out)?;
             out.flush().context("cannot write to standard output")?;
             Ok(ExitCode::SUCCESS)
         }
@@ -311,7 +427,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             if !gold.is_dir() {
                 bail!("gold directory {} not found", gold.display());
             }
-            let extracted = run_extraction(cli, inputs, *min_confidence, false)?;
+            let extracted = run_extraction(cli, inputs, *min_confidence, false, None)?;
             let report = newsgraph::eval::evaluate(gold, &extracted.documents)
                 .with_context(|| format!("cannot evaluate against {}", gold.display()))?;
             let stdout = std::io::stdout();
@@ -339,6 +455,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 .context("cannot write to standard output")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve(args) => serve(cli, args),
+        Command::Push(args) => push(cli, args),
+        Command::Load { files } => load(cli, files),
     }
 }
 
@@ -379,6 +498,7 @@ fn run_extraction(
     inputs: &[PathBuf],
     min_confidence: Option<f32>,
     show_progress: bool,
+    shard: Option<Shard>,
 ) -> Result<Extracted> {
     for input in inputs {
         if input != Path::new("-") && std::fs::symlink_metadata(input).is_err() {
@@ -405,9 +525,10 @@ fn run_extraction(
     } else {
         ProgressBar::hidden()
     };
-    let result = pipeline::extract_inputs(inputs, &ontology, &options, &|n: usize| {
-        bar.set_position(n as u64)
-    });
+    let result =
+        newsgraph::shard::extract_shard(inputs, shard, &ontology, &options, &|n: usize| {
+            bar.set_position(n as u64)
+        });
     bar.finish_and_clear();
     let extracted = result.context("extraction failed")?;
     for skipped in &extracted.skipped {
@@ -425,7 +546,7 @@ fn build(
     let started = Instant::now();
     // Open the store first: a bad store should fail before a long extraction.
     let store = open_for_write(cli)?;
-    let extracted = run_extraction(cli, inputs, min_confidence, true)?;
+    let extracted = run_extraction(cli, inputs, min_confidence, true, None)?;
     store
         .replace_documents(&extracted.documents)
         .context("cannot write the documents into the store")?;
@@ -481,8 +602,9 @@ fn extract(
     inputs: &[PathBuf],
     format: ExtractFormat,
     min_confidence: Option<f32>,
+    shard: Option<Shard>,
 ) -> Result<ExitCode> {
-    let extracted = run_extraction(cli, inputs, min_confidence, true)?;
+    let extracted = run_extraction(cli, inputs, min_confidence, true, shard)?;
     let (rdf_format, with_prefixes) = match format {
         ExtractFormat::Nquads => (RdfFormat::NQuads, false),
         ExtractFormat::Turtle => (RdfFormat::Turtle, true),
@@ -511,4 +633,143 @@ fn extract(
         .and_then(|mut w| w.flush())
         .context("cannot write to standard output")?;
     Ok(exit_for(&extracted))
+}
+
+/// `newsgraph serve`: binds, prints the endpoint URL on standard output,
+/// answers until Ctrl-C / SIGTERM, then finishes the requests in hand.
+fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
+    use newsgraph::serve::{ServeOptions, SparqlServer};
+    let store = if args.allow_update {
+        open_for_write(cli)?
+    } else {
+        open_existing(cli)?
+    };
+    let path = store.display_path();
+    let options = ServeOptions {
+        bind: args.bind.clone(),
+        allow_update: args.allow_update,
+        timeout: Duration::from_secs_f64(args.timeout),
+        max_result_bytes: args.max_result_bytes,
+        max_request_bytes: args.max_request_bytes,
+        threads: args.threads,
+    };
+    let server = SparqlServer::bind(store, options)?;
+    let handle = server.shutdown_handle();
+    ctrlc::set_handler(move || {
+        if handle.is_shutting_down() {
+            // A second Ctrl-C: stop now.
+            std::process::exit(130);
+        }
+        handle.shutdown();
+    })
+    .context("cannot install the Ctrl-C / SIGTERM handler")?;
+    let addr = server
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| args.bind.clone());
+    {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        writeln!(out, "http://{addr}/sparql")
+            .and_then(|_| out.flush())
+            .context("cannot write to standard output")?;
+    }
+    if !cli.quiet {
+        eprintln!(
+            "newsgraph: SPARQL endpoint http://{addr}/sparql, query page http://{addr}/ \
+             (store {}, {}); Ctrl-C stops",
+            path.display(),
+            if args.allow_update {
+                "updates allowed"
+            } else {
+                "read-only"
+            }
+        );
+    }
+    let summary = server.run()?;
+    if !cli.quiet {
+        eprintln!(
+            "newsgraph: stopped after {} requests ({} queries, {} updates)",
+            summary.requests, summary.queries, summary.updates
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `newsgraph push`: sends every document to the external store.
+fn push(cli: &Cli, args: &PushArgs) -> Result<ExitCode> {
+    use newsgraph::push::{PushOptions, PushProtocol};
+    let store = open_existing(cli)?;
+    let password = args
+        .password
+        .clone()
+        .or_else(|| std::env::var("NEWSGRAPH_PUSH_PASSWORD").ok());
+    let options = PushOptions {
+        endpoint: args.endpoint.clone(),
+        protocol: match args.protocol {
+            PushProtocolArg::Update => PushProtocol::Update,
+            PushProtocolArg::Gsp => PushProtocol::GraphStore,
+        },
+        user: args.user.clone(),
+        password,
+        headers: args.headers.clone(),
+        batch_quads: args.batch_quads,
+        retries: args.retries,
+        timeout: Duration::from_secs_f64(args.timeout),
+        ..PushOptions::default()
+    };
+    let started = Instant::now();
+    let bar = if !cli.quiet && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} documents sent  {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let result = newsgraph::push::push(&store, &options, &|n| bar.set_position(n as u64));
+    bar.finish_and_clear();
+    let summary = result.with_context(|| format!("cannot push to {}", args.endpoint))?;
+    if !cli.quiet {
+        eprintln!(
+            "pushed {} documents ({} quads, {} bytes) to {} in {} requests, {} retries, {:.2}s",
+            summary.documents,
+            summary.quads,
+            summary.bytes,
+            args.endpoint,
+            summary.requests,
+            summary.retries,
+            started.elapsed().as_secs_f64()
+        );
+        if summary.skipped_default_graph_quads > 0 || summary.skipped_blank_graphs > 0 {
+            eprintln!(
+                "not sent: {} quads of the default graph, {} graphs named by blank nodes",
+                summary.skipped_default_graph_quads, summary.skipped_blank_graphs
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `newsgraph load`: bulk-loads N-Quads files into the store.
+fn load(cli: &Cli, files: &[PathBuf]) -> Result<ExitCode> {
+    let started = Instant::now();
+    let store = open_for_write(cli)?;
+    let summary = newsgraph::shard::load_files(&store, files)
+        .context("cannot load the files (the store is unchanged when a file does not parse)")?;
+    if !cli.quiet {
+        eprintln!(
+            "loaded {} files: {} quads, {} documents in {:.2}s; the store holds {} quads ({})",
+            summary.files,
+            summary.quads,
+            summary.graphs,
+            started.elapsed().as_secs_f64(),
+            summary.store_quads,
+            store.display_path().display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -139,24 +139,56 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
     let mut last_body: Option<usize> = None;
     for (si, s) in rec.sentences.iter().enumerate() {
         let sentence = &sentences[si];
-        let text = sentence.text.as_str();
+        // Cues are looked for outside names ("발전협의회" holds no 발전).
+        let text = cue_text(s);
+        let text = text.as_str();
         let main_actor = main_actors.get(sentence.article).copied().flatten();
+        if let Some(body) = s.mentions.iter().find(|m| {
+            m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
+        }) {
+            last_body = Some(body.entity);
+        }
         titles(&mut doc, si, s, main_actor);
-        part_of(&mut doc, si, s);
+        part_of(&mut doc, si, s, text);
         let parties = mou(&mut doc, si, s, text, &last_parties);
         if parties.len() >= 2 {
-            last_parties = parties;
+            last_parties = parties.clone();
         }
         chairs(&mut doc, si, s, text, last_body);
         member_of(&mut doc, si, s, text, last_body);
-        targets(&mut doc, si, s, text, main_actor, &last_parties, last_body);
-        for m in &s.mentions {
-            if m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body) {
-                last_body = Some(m.entity);
-            }
-        }
+        targets(
+            &mut doc,
+            si,
+            s,
+            text,
+            main_actor,
+            &parties,
+            &last_parties,
+            last_body,
+        );
     }
     doc.facts
+}
+
+/// The sentence's words outside organisation names, joined by spaces.
+fn cue_text(s: &SentenceMentions) -> String {
+    let mut inside = vec![false; s.tokens.len()];
+    for m in s
+        .mentions
+        .iter()
+        .filter(|m| m.kind == EntityType::Organization)
+    {
+        for x in &mut inside[m.first..m.last.min(s.tokens.len())] {
+            *x = true;
+        }
+    }
+    s.tokens
+        .iter()
+        .zip(inside)
+        .filter(|(_, inside)| !inside)
+        .map(|(t, _)| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Per article: the organisation the article is about — the first one
@@ -286,9 +318,10 @@ fn implied_organization(
         .map(|(e, _)| e)
 }
 
-/// partOf: `A 산하 B`, `A B` names (the parent written first), and bodies
-/// that an organisation launches (`A가 ‘B TF’를 가동한다`).
-fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions) {
+/// partOf: `A 산하 B`, `A 소속 B`, `A B` names (the parent written first),
+/// and bodies an organisation sets up (`A가 ‘B TF’를 가동한다`, `A가 구성한
+/// 협의체`, `A는 ‘B 특별위원회’ 출범식을 열었다`).
+fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str) {
     let orgs: Vec<&Mention> = s
         .mentions
         .iter()
@@ -312,43 +345,69 @@ fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions) {
             }
         }
     }
-    for w in orgs.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if b.first == a.last + 1 && s.tokens.get(a.last).is_some_and(|t| t.text == "산하") {
-            doc.add(b.entity, Relation::PartOf, a.entity, si, "sanha", 0.95);
+    // A 산하 B / A 소속 B — B the next organisation named.
+    for (i, a) in orgs.iter().enumerate() {
+        let marker = s.tokens.get(a.last).map(|t| t.text.as_str()).unwrap_or("");
+        if marker != "산하" && marker != "소속" {
+            continue;
+        }
+        if let Some(b) = orgs[i + 1..].iter().find(|b| b.first > a.last) {
+            let adjacent = b.first == a.last + 1;
+            if adjacent || marker == "산하" {
+                doc.add(
+                    b.entity,
+                    Relation::PartOf,
+                    a.entity,
+                    si,
+                    "under",
+                    if adjacent { 0.95 } else { 0.8 },
+                );
+            }
         }
     }
-    let text: String = s
-        .tokens
+    let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::PartOf), text) else {
+        return;
+    };
+    let Some(topic) = orgs
         .iter()
-        .map(|t| t.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if let Some(conf) = cue(
-        doc.ontology,
-        CueKind::Relation(Relation::PartOf),
-        &text.replace(' ', ""),
-    ) {
-        let topic = orgs
+        .find(|m| TOPIC_PARTICLES.contains(&particle(s, m).as_str()))
+    else {
+        return;
+    };
+    let creation_cues: Vec<&str> = doc
+        .ontology
+        .cues(CueKind::Relation(Relation::PartOf))
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .filter(|c| *c != "산하")
+        .collect();
+    for m in &orgs {
+        if m.entity == topic.entity || doc.class(m.entity) != Some(OrgClass::Body) {
+            continue;
+        }
+        let p = particle(s, m);
+        let object = matches!(p.as_str(), "을" | "를");
+        let before = m
+            .first
+            .checked_sub(1)
+            .and_then(|i| s.tokens.get(i))
+            .map(|t| t.text.as_str())
+            .unwrap_or("");
+        let after = s.tokens.get(m.last).map(|t| t.text.as_str()).unwrap_or("");
+        let made_before = creation_cues.iter().any(|c| before.starts_with(c))
+            && (before.ends_with('한') || before.ends_with('된'));
+        let launched_after = ["출범식", "발족식", "창립", "출범"]
             .iter()
-            .find(|m| TOPIC_PARTICLES.contains(&particle(s, m).as_str()));
-        if let Some(topic) = topic {
-            for m in &orgs {
-                let p = particle(s, m);
-                if m.entity != topic.entity
-                    && doc.class(m.entity) == Some(OrgClass::Body)
-                    && matches!(p.as_str(), "을" | "를")
-                {
-                    doc.add(
-                        m.entity,
-                        Relation::PartOf,
-                        topic.entity,
-                        si,
-                        "launches-body",
-                        conf.min(0.8),
-                    );
-                }
-            }
+            .any(|c| after.starts_with(c));
+        if object || made_before || launched_after {
+            doc.add(
+                m.entity,
+                Relation::PartOf,
+                topic.entity,
+                si,
+                "sets-up-body",
+                conf.min(0.8),
+            );
         }
     }
 }
@@ -421,7 +480,9 @@ fn mou(
     parties
 }
 
-/// chairs: `X 위원장은 NAME이 맡았으며`, `NAME 주재로 … 회의`.
+/// chairs: `X 위원장은 NAME이 맡았으며`, `(위원장 NAME)`, `NAME이 위원장을
+/// 맡아 이끄는 X`, `NAME 주재로 … 회의`; and the non-leading posts of the same
+/// pattern (`부위원장은 NAME과 NAME이 맡았다`) as affiliatedWith.
 fn chairs(
     doc: &mut Doc<'_>,
     si: usize,
@@ -437,21 +498,7 @@ fn chairs(
     if persons.is_empty() {
         return;
     }
-    // "위원장은 NAME …이 맡았다" right after a body was named.
-    let first = s.tokens.first().map(|t| t.text.as_str()).unwrap_or("");
-    if let Some(body) = last_body {
-        let leads = ["위원장은", "공동위원장은", "위원장에는", "단장은", "회장은"].contains(&first);
-        if leads && text.contains("맡") {
-            doc.add(
-                persons[0].entity,
-                Relation::Chairs,
-                body,
-                si,
-                "chair-assigned",
-                0.85,
-            );
-        }
-    }
+    let o = doc.ontology;
     let bodies: Vec<&Mention> = s
         .mentions
         .iter()
@@ -459,24 +506,92 @@ fn chairs(
             m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
         })
         .collect();
-    for b in &bodies {
-        let next = s.tokens.get(b.last).map(|t| t.text.as_str()).unwrap_or("");
-        if (next.starts_with("위원장") || next.starts_with("단장") || next.starts_with("회장"))
-            && text.contains("맡")
-        {
-            if let Some(p) = persons.iter().find(|p| p.first > b.last) {
-                doc.add(
-                    p.entity,
-                    Relation::Chairs,
-                    b.entity,
-                    si,
-                    "chair-assigned",
-                    0.9,
-                );
+    let assigns = ["맡", "선임", "임명", "추대", "선출", "위촉"];
+    let assigned_at = s.tokens.iter().position(|t| {
+        assigns
+            .iter()
+            .any(|a| t.text.starts_with(a) || t.text.contains(a))
+    });
+    // A post as the topic: "(위원회) 공동위원장은 A과 B가 맡았다".
+    if let Some(verb) = assigned_at {
+        for (ti, t) in s.tokens.iter().enumerate().take(verb) {
+            let stem = crate::recognise::stems(&t.text, o)
+                .into_iter()
+                .find(|(st, p)| {
+                    matches!(*p, "은" | "는" | "에는" | "에" | "으로는" | "로는")
+                        && o.split_title(st).is_some()
+                })
+                .map(|(st, _)| st);
+            let Some(stem) = stem else { continue };
+            let Some((prefix, title)) = o.split_title(stem) else {
+                continue;
+            };
+            // The body: named right before the post, in its prefix
+            // (협의회장 → the council), or the last one named.
+            let body = bodies
+                .iter()
+                .find(|b| b.last == ti)
+                .map(|b| b.entity)
+                .or_else(|| {
+                    (!prefix.is_empty()
+                        && ["협의", "추진", "위원", "특"]
+                            .iter()
+                            .any(|p| prefix.starts_with(p)))
+                    .then_some(last_body)
+                    .flatten()
+                })
+                .or(if prefix.is_empty() { last_body } else { None });
+            let Some(body) = body else { continue };
+            let holders: Vec<&&Mention> = persons
+                .iter()
+                .filter(|p| p.first > ti && p.first < verb)
+                .collect();
+            let Some(first_holder) = holders.first() else {
+                continue;
+            };
+            // Persons joined by 과/와 share the post.
+            let mut chosen = vec![first_holder.entity];
+            for h in holders.iter().skip(1) {
+                let joined = s.tokens[..h.first]
+                    .iter()
+                    .rev()
+                    .find(|t| t.is_word)
+                    .is_some_and(|t| t.text.ends_with('과') || t.text.ends_with('와'));
+                if joined {
+                    chosen.push(h.entity);
+                }
+            }
+            let leader = title.role == crate::ontology::TitleRole::Leader
+                && !title.title.starts_with("분과")
+                && !title.title.starts_with('부');
+            for p in chosen {
+                if leader {
+                    doc.add(p, Relation::Chairs, body, si, "post-assigned", 0.9);
+                } else if title.role == crate::ontology::TitleRole::Affiliate {
+                    doc.add(p, Relation::AffiliatedWith, body, si, "post-assigned", 0.85);
+                }
             }
         }
     }
-    if let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::Chairs), text) {
+    // "NAME이 위원장을 맡아 이끄는 TF", "NAME 위원장이 이끄는 TF".
+    if let Some(pos) = s
+        .tokens
+        .iter()
+        .position(|t| t.text.starts_with("이끄는") || t.text.starts_with("이끌"))
+    {
+        let leads = s.tokens[..pos]
+            .iter()
+            .any(|t| t.text.starts_with("위원장") || t.text.starts_with("단장"));
+        if let (Some(p), Some(b)) = (
+            persons.iter().rfind(|p| p.first < pos),
+            bodies.iter().find(|b| b.first > pos),
+        ) {
+            if leads || p.last + 2 >= pos {
+                doc.add(p.entity, Relation::Chairs, b.entity, si, "leads-body", 0.85);
+            }
+        }
+    }
+    if let Some(conf) = cue(o, CueKind::Relation(Relation::Chairs), text) {
         if let Some(pos) = s.tokens.iter().position(|t| t.text.starts_with("주재")) {
             let presider = persons.iter().rfind(|p| p.first < pos && pos - p.last <= 2);
             let body = bodies.iter().find(|b| b.first > pos);
@@ -496,7 +611,8 @@ fn chairs(
     }
 }
 
-/// memberOf: `위원으로는 A, B, C …이 참여`, `협의체에는 A, B …이 참여`.
+/// memberOf: `위원으로는 A, B, C …이 참여`, `협의체에는 A, B …이 참여`,
+/// `A는 B, C와 함께 협의회를 구성했다`.
 fn member_of(
     doc: &mut Doc<'_>,
     si: usize,
@@ -504,9 +620,11 @@ fn member_of(
     text: &str,
     last_body: Option<usize>,
 ) {
-    let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::MemberOf), text) else {
+    let cue_conf = cue(doc.ontology, CueKind::Relation(Relation::MemberOf), text);
+    let founded_together = text.contains("함께") && text.contains("구성");
+    if cue_conf.is_none() && !founded_together {
         return;
-    };
+    }
     if text.contains("참석") && !text.contains("참여") {
         return;
     }
@@ -515,33 +633,30 @@ fn member_of(
         .iter()
         .find(|m| m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body))
         .map(|m| m.entity)
-        .or(last_body.filter(|_| text.contains("위원으로")));
+        .or(last_body.filter(|_| text.contains("위원으로") || text.contains("참여기관")));
     let Some(body) = body else { return };
-    let orgs: Vec<(usize, &Mention)> = s
+    let conf = cue_conf.unwrap_or(0.8);
+    let orgs: Vec<&Mention> = s
         .mentions
         .iter()
-        .enumerate()
-        .filter(|(_, m)| m.kind == EntityType::Organization && m.entity != body)
+        .filter(|m| m.kind == EntityType::Organization && m.entity != body && !m.bare_region)
         .collect();
-    for (i, m) in &orgs {
+    for m in orgs {
         let next = s.tokens.get(m.last).map(|t| t.text.as_str()).unwrap_or("");
         let p = particle(s, m);
-        let in_list = next == ","
-            || next == "등"
-            || next == "·"
-            || p == "이"
-            || p == "가"
-            || p == "과"
-            || p == "와";
-        let followed_by_org = s
-            .mentions
-            .get(i + 1)
-            .is_some_and(|n| n.kind == EntityType::Organization);
-        if in_list
-            && (followed_by_org || next == "등" || p == "이" || p == "가")
-            && !s.titles.iter().any(|t| t.organization == Some(m.entity))
-        {
-            doc.add(m.entity, Relation::MemberOf, body, si, "participates", conf);
+        // A headline's subject ("충남도, …") is not a member.
+        if m.first == 0 && next == "," {
+            continue;
+        }
+        let in_list = matches!(next, "," | "·" | "등")
+            || next.starts_with("등")
+            || matches!(p.as_str(), "이" | "가" | "과" | "와" | "은" | "는");
+        let holds_post = s.titles.iter().any(|t| t.organization == Some(m.entity));
+        let parent_of_body = doc.rec.entities[body].parent == Some(m.entity);
+        if in_list && !holds_post && !parent_of_body {
+            if founded_together || !matches!(p.as_str(), "은" | "는") {
+                doc.add(m.entity, Relation::MemberOf, body, si, "participates", conf);
+            }
         }
     }
 }
@@ -554,6 +669,7 @@ fn targets(
     s: &SentenceMentions,
     text: &str,
     main_actor: Option<usize>,
+    parties: &[usize],
     last_parties: &[usize],
     last_body: Option<usize>,
 ) {
@@ -565,11 +681,29 @@ fn targets(
     if sectors.is_empty() {
         return;
     }
-    let Some(conf) = cue(
+    let conf = cue(
         doc.ontology,
         CueKind::Relation(Relation::TargetsSector),
         text,
-    ) else {
+    );
+    // The parties of an agreement signed in this sentence target what it
+    // is about (the sectors its title or purpose names).
+    if parties.len() >= 2 {
+        for &party in parties {
+            for sec in &sectors {
+                doc.add(
+                    party,
+                    Relation::TargetsSector,
+                    sec.entity,
+                    si,
+                    "agreement-about",
+                    0.8,
+                );
+            }
+        }
+        return;
+    }
+    let Some(conf) = conf else {
         return;
     };
     // ▲ items that start with an organisation: each item is its own.
@@ -624,7 +758,24 @@ fn targets(
             );
         }
     }
-    let actors = actors(doc, s, text, main_actor, last_parties, last_body);
+    let mut actors = actors(doc, s, text, main_actor, last_parties, last_body);
+    // "A는 B와 함께 …": B acts too.
+    for m in s
+        .mentions
+        .iter()
+        .filter(|m| m.kind == EntityType::Organization && !m.bare_region)
+    {
+        let together = s
+            .tokens
+            .get(m.last)
+            .is_some_and(|t| t.text.starts_with("함께"));
+        if together
+            && WITH_PARTICLES.contains(&particle(s, m).as_str())
+            && !actors.contains(&m.entity)
+        {
+            actors.push(m.entity);
+        }
+    }
     for actor in actors {
         for sec in &sectors {
             if item_handled.contains(&sec.first) {
@@ -742,6 +893,10 @@ fn actors(
     }
     if s.mentions.iter().any(|m| m.kind == EntityType::Person) {
         return Vec::new();
+    }
+    // Sectors of sub-committees (로봇·의료·모빌리티 3개 분과) are the body's.
+    if text.contains("분과") {
+        return last_body.into_iter().collect();
     }
     // A pronoun subject (그는, 이들은) refers to a person, not the article's subject.
     if s.tokens

@@ -569,13 +569,15 @@ impl Shared {
                     "application/x-www-form-urlencoded" => params.add(parse_form(&body)),
                     "application/sparql-query" => params.query.push(body),
                     "application/sparql-update" => params.update.push(body),
-                    other => return Reply::error(
-                        415,
-                        format!(
+                    other => {
+                        return Reply::error(
+                            415,
+                            format!(
                             "unsupported Content-Type `{other}`: send application/sparql-query, \
                                  application/sparql-update or application/x-www-form-urlencoded"
                         ),
-                    ),
+                        )
+                    }
                 }
             }
             other => {

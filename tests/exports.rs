@@ -629,6 +629,14 @@ fn the_cli_selects_renders_and_explains_missing_graphviz() {
         .iter()
         .all(|l| l["weight"].as_u64() >= Some(2)));
 
+    // --min-weight 1 keeps every edge and drops the isolated nodes.
+    let connected = json_of(&export(&["--min-weight", "1"]));
+    assert_eq!(links(&connected).len(), links(&all).len());
+    assert!(nodes(&connected).len() < nodes(&all).len());
+    assert!(nodes(&connected)
+        .iter()
+        .all(|n| n["degree"].as_u64() >= Some(1)));
+
     let doc = "002_4ae2f070b7fbc9b8.txt";
     let one = json_of(&export(&["--documents", doc]));
     assert!(!nodes(&one).is_empty());
