@@ -12,7 +12,7 @@ need_apt=()
 [ -e /usr/lib/llvm-14/lib/libclang.so ] || ls /usr/lib/llvm-*/lib/libclang*.so >/dev/null 2>&1 || need_apt+=(libclang-dev)
 if [ "${NEWSGRAPH_DEPS:-build}" = "test" ]; then
   command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
-  fc-list 2>/dev/null | grep -qi 'noto sans cjk' || need_apt+=(fonts-noto-cjk)
+  fc-list 2>/dev/null | grep -i 'noto sans cjk' >/dev/null || need_apt+=(fonts-noto-cjk)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "newsgraph: installing ${need_apt[*]} (apt)" >&2

@@ -453,19 +453,27 @@ fn hex((r, g, b): (u8, u8, u8)) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
-/// A node's drawing size: 10 to 50 by PageRank relative to the largest.
-pub fn node_size(graph: &Graph, node: &GraphNode) -> f64 {
+/// The nodes' drawing sizes, in node order: 10 to 50 by PageRank relative
+/// to the largest.
+pub fn node_sizes(graph: &Graph) -> Vec<f64> {
     let max = graph
         .nodes
         .iter()
         .map(|n| n.measures.pagerank)
+        .filter(|r| r.is_finite())
         .fold(0.0, f64::max);
-    if max > 0.0 {
-        let v = 10.0 + 40.0 * node.measures.pagerank / max;
-        (v * 100.0).round() / 100.0
-    } else {
-        10.0
-    }
+    graph
+        .nodes
+        .iter()
+        .map(|n| {
+            if max > 0.0 && n.measures.pagerank.is_finite() {
+                let v = 10.0 + 40.0 * n.measures.pagerank / max;
+                (v * 100.0).round() / 100.0
+            } else {
+                10.0
+            }
+        })
+        .collect()
 }
 
 /// A number as every consumer reads it: finite, no exponent, shortest form.
@@ -564,7 +572,7 @@ const GRAPHML_EDGE_FIELDS: [Field; 8] = [
 
 /// The values of a node's attributes, in [`GRAPHML_NODE_FIELDS`] order
 /// (`None`: not known, left out).
-fn node_values(graph: &Graph, n: &GraphNode) -> Vec<Option<String>> {
+fn node_values(n: &GraphNode, size: f64) -> Vec<Option<String>> {
     let m = &n.measures;
     let (r, g, b) = type_colour(&n.row.kind);
     vec![
@@ -580,7 +588,7 @@ fn node_values(graph: &Graph, n: &GraphNode) -> Vec<Option<String>> {
         Some(number(m.pagerank)),
         Some(m.component.to_string()),
         Some(m.community.to_string()),
-        Some(number(node_size(graph, n))),
+        Some(number(size)),
         Some(r.to_string()),
         Some(g.to_string()),
         Some(b.to_string()),
@@ -641,9 +649,9 @@ pub fn write_graphml(graph: &Graph, out: &mut dyn Write) -> Result<()> {
         }
     }
     s.push_str("  <graph id=\"newsgraph\" edgedefault=\"directed\">\n");
-    for n in &graph.nodes {
+    for (n, size) in graph.nodes.iter().zip(node_sizes(graph)) {
         let _ = writeln!(s, "    <node id=\"{}\">", attr(&n.row.iri));
-        for (f, v) in GRAPHML_NODE_FIELDS.iter().zip(node_values(graph, n)) {
+        for (f, v) in GRAPHML_NODE_FIELDS.iter().zip(node_values(n, size)) {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
                 let _ = writeln!(s, "      <data key=\"{}\">{}</data>", f.id, text(&v));
             }
@@ -735,7 +743,7 @@ pub fn write_gexf(graph: &Graph, out: &mut dyn Write) -> Result<()> {
         s.push_str("    </attributes>\n");
     }
     s.push_str("    <nodes>\n");
-    for n in &graph.nodes {
+    for (n, size) in graph.nodes.iter().zip(node_sizes(graph)) {
         let _ = write!(
             s,
             "      <node id=\"{}\" label=\"{}\"",
@@ -746,7 +754,7 @@ pub fn write_gexf(graph: &Graph, out: &mut dyn Write) -> Result<()> {
             let _ = write!(s, " start=\"{}\"", attr(start));
         }
         s.push_str(">\n        <attvalues>\n");
-        let values = node_values(graph, n);
+        let values = node_values(n, size);
         for (f, i) in &node_fields {
             if let Some(v) = values[*i].as_deref() {
                 let _ = writeln!(
@@ -762,7 +770,7 @@ pub fn write_gexf(graph: &Graph, out: &mut dyn Write) -> Result<()> {
         let _ = writeln!(
             s,
             "        <viz:color r=\"{r}\" g=\"{g}\" b=\"{b}\" a=\"1.0\"/>\n        <viz:size value=\"{}\"/>",
-            number(node_size(graph, n))
+            number(size)
         );
         s.push_str("      </node>\n");
     }
@@ -1055,7 +1063,8 @@ pub fn write_json(graph: &Graph, out: &mut dyn Write) -> Result<()> {
         nodes: graph
             .nodes
             .iter()
-            .map(|n| JsonNode {
+            .zip(node_sizes(graph))
+            .map(|(n, size)| JsonNode {
                 id: &n.row.iri,
                 label: &n.row.label,
                 kind: &n.row.kind,
@@ -1074,7 +1083,7 @@ pub fn write_json(graph: &Graph, out: &mut dyn Write) -> Result<()> {
                 component: n.measures.component,
                 community: n.measures.community,
                 color: hex(type_colour(&n.row.kind)),
-                size: node_size(graph, n),
+                size,
             })
             .collect(),
         links: graph

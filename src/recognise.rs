@@ -399,7 +399,11 @@ impl<'o> Recogniser<'o> {
         // ㈜해양수소에너지, (주)대성정밀, 대성정밀㈜: companies by their mark.
         for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"] {
             let rest = name.strip_prefix(mark).or_else(|| name.strip_suffix(mark));
-            if rest.is_some_and(|r| r.chars().count() >= 2) {
+            let has_particle = stems(name, o)
+                .iter()
+                .skip(1)
+                .any(|(st, _)| st.chars().count() > mark.chars().count() + 1);
+            if rest.is_some_and(|r| r.chars().count() >= 2) && !has_particle {
                 let class = if mark == "(재)" || mark == "(사)" {
                     OrgClass::Standing
                 } else {
@@ -467,6 +471,38 @@ impl<'o> Recogniser<'o> {
             && o.split_title(word).is_none()
             && o.org_suffix(word).is_none()
             && !o.org_suffixes.iter().any(|s| s.suffix == word)
+            && stems(word, o)
+                .iter()
+                .skip(1)
+                .all(|(st, _)| o.split_title(st).is_none() && o.organization(st).is_none())
+    }
+
+    /// The name in a word that may carry a particle (장현우는 → 장현우).
+    fn person_in_word(&self, word: &str) -> Option<String> {
+        let candidates = stems(word, self.ontology);
+        let stripped = candidates
+            .iter()
+            .skip(1)
+            .filter(|(_, p)| {
+                matches!(
+                    *p,
+                    "은" | "는"
+                        | "이"
+                        | "가"
+                        | "을"
+                        | "를"
+                        | "과"
+                        | "와"
+                        | "의"
+                        | "도"
+                        | "에게"
+                        | "께서"
+                )
+            })
+            .find(|(st, _)| hangul_len(st).is_some_and(|n| n >= 2) && self.is_person_name(st));
+        stripped
+            .or_else(|| candidates.iter().find(|(st, _)| self.is_person_name(st)))
+            .map(|(st, _)| st.to_string())
     }
 }
 
@@ -725,7 +761,12 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             .into_iter()
             .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
             .map(|(s, p)| (s.to_string(), p.to_string()));
-        if let Some((stem, particle)) = anaphor {
+        let named_here = anaphor.as_ref().is_some_and(|(stem, _)| {
+            o.org_suffixes
+                .iter()
+                .any(|x| x.suffix == *stem && matches!(x.class, OrgClass::Body | OrgClass::Branch))
+        }) && body_name_anchor(r, &tokens, &mentions, i).is_some();
+        if let Some((stem, particle)) = anaphor.filter(|_| !named_here) {
             let target = r.anaphor(&stem);
             if let Some(target) = target {
                 r.add_generic_name(target, &stem);
@@ -734,10 +775,28 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
             continue;
         }
-        let Some((stem, particle, canonical, class, strength)) = r.org_word(&word) else {
+        let found = r
+            .org_word(&word)
+            .map(|(st, p, c, cl, sg)| (st.to_string(), p.to_string(), c, cl, sg))
+            .or_else(|| {
+                // The body ending alone, its name given by the words before it.
+                named_here.then(|| {
+                    stems(&word, o).into_iter().find_map(|(st, p)| {
+                        o.org_suffixes.iter().find(|x| x.suffix == st).map(|x| {
+                            (
+                                st.to_string(),
+                                p.to_string(),
+                                None,
+                                x.class,
+                                Strength::Strong,
+                            )
+                        })
+                    })
+                })?
+            });
+        let Some((stem, particle, canonical, class, strength)) = found else {
             continue;
         };
-        let (stem, particle) = (stem.to_string(), particle.to_string());
         // A name of several words: `더불어민주당 미래경제성장전략위원회`.
         let mut start = i;
         let mut parent: Option<usize> = None;
@@ -910,6 +969,15 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         };
         let _ = stem;
+        // An ordinal is part of the title (제1차관); other digits make it no
+        // title (제2전시장).
+        let prefix = match prefix
+            .strip_prefix('제')
+            .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        {
+            Some(_) => String::new(),
+            None => prefix,
+        };
         if prefix.chars().any(|c| c.is_ascii_digit()) {
             continue;
         }
@@ -938,7 +1006,13 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 .into_iter()
                 .filter_map(|(c, s)| c.map(|c| (c, s)))
             {
-                let Some((canonical, class, strength)) = r.org_name(&candidate) else {
+                // "경기지방중소벤처기업청장": a government office (청) shows
+                // itself through its head's title.
+                let office = (must_be_strong
+                    && candidate.ends_with('청')
+                    && hangul_len(&candidate).is_some_and(|n| n >= 4))
+                .then_some((None, OrgClass::Ministry, Strength::Strong));
+                let Some((canonical, class, strength)) = r.org_name(&candidate).or(office) else {
                     continue;
                 };
                 if must_be_strong && strength == Strength::Weak {
@@ -1011,7 +1085,12 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 name_end = open;
             }
         }
-        let former = name_end >= 2 && word_at(&tokens, name_end - 2) == Some("전");
+        let mut former = name_end >= 2 && word_at(&tokens, name_end - 2) == Some("전");
+        // "김두열 전 울산시장": the former post between name and title.
+        if name_end >= 1 && word_at(&tokens, name_end - 1) == Some("전") {
+            former = true;
+            name_end -= 1;
+        }
         let mut names: Vec<(usize, String)> = Vec::new();
         if let Some((first, name)) = person_before(r, &tokens, &covered, name_end) {
             names.push((first, name));
@@ -1028,10 +1107,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
         } else if let Some(next) = word_at(&tokens, k + 1) {
             // 광주시장 강기정: the name follows the title.
-            let next_stem = stems(next, o)
-                .into_iter()
-                .find(|(s, _)| r.is_person_name(s))
-                .map(|(s, _)| s.to_string());
+            let next_stem = r.person_in_word(next);
             if let Some(n) = next_stem {
                 // "부산시장 장현우", "산업통상자원부 장관 안병철": an organisation
                 // named with the title, then the name.
@@ -1300,7 +1376,12 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
     let (class, strength) = match r.org_name(last) {
         Some((_, class, strength)) => (own_class.unwrap_or(class), strength),
         None => {
-            let suffix = r.ontology.org_suffixes.iter().find(|s| s.suffix == last)?;
+            let suffix = r
+                .ontology
+                .org_suffixes
+                .iter()
+                .find(|s| s.suffix == last)
+                .or_else(|| r.ontology.org_suffix(last))?;
             (
                 suffix.class,
                 if suffix.strong {
@@ -1637,11 +1718,16 @@ fn productive_base(o: &Ontology, base: &str) -> bool {
     let Some(n) = hangul_len(base) else {
         return false;
     };
+    let first_word: String = base.chars().take(2).collect();
     (2..=6).contains(&n)
         && !o.is_stopword("sector-modifier", base)
-        && !["한", "적", "된", "인", "의", "별", "등", "간", "및"]
-            .iter()
-            .any(|e| base.ends_with(e))
+        && !(n > 2 && o.is_stopword("sector-modifier", &first_word))
+        && ![
+            "한", "적", "된", "인", "의", "별", "등", "간", "및", "고", "며", "서", "다", "해",
+            "게", "여", "면", "지",
+        ]
+        .iter()
+        .any(|e| base.ends_with(e))
         && o.organization(base).is_none()
         && !o.is_place(base)
         && o.org_suffix(base).is_none()

@@ -236,7 +236,7 @@ fn titles(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, main_actor: Option
                     continue;
                 }
                 if t.title.implies == TitleImplies::PartyAdjacent
-                    && doc.class(org) != Some(OrgClass::Party)
+                    && !matches!(doc.class(org), Some(OrgClass::Party | OrgClass::Council))
                 {
                     continue;
                 }
@@ -462,6 +462,20 @@ fn mou(
     }
     if parties.len() < 2 && GROUP_WORDS.iter().any(|g| text.contains(g)) {
         return last_parties.to_vec();
+    }
+    // "이번 협약에는 C와 D도 참여해": new parties join the last agreement.
+    let joins_last = s
+        .tokens
+        .iter()
+        .take(3)
+        .any(|t| t.text == "협약에는" || t.text == "협약에")
+        && (text.contains("참여") || text.contains("서명"));
+    if joins_last {
+        for &p in last_parties {
+            if !parties.contains(&p) {
+                parties.push(p);
+            }
+        }
     }
     if parties.len() >= 2 {
         for i in 0..parties.len() {
@@ -873,7 +887,12 @@ fn actors(
         }
     }
     // An agreement as topic (이번 협약은 …): its parties.
-    if s.tokens.iter().take(3).any(|t| t.text.starts_with("협약")) && !last_parties.is_empty() {
+    let about_agreement = s.tokens.iter().take(3).any(|t| {
+        t.text.starts_with("협약")
+            && !t.text.starts_with("협약식")
+            && (t.text == "협약" || t.text.ends_with('은'))
+    });
+    if about_agreement && !last_parties.is_empty() {
         return last_parties.to_vec();
     }
     // No topic: the first organisation the sentence names as a name (not
