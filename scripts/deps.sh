@@ -3,7 +3,10 @@
 #   - libclang-dev: Oxigraph's RocksDB binding runs bindgen at build time;
 #   - graphviz + fonts-noto-cjk: the DOT export is rendered in tests;
 #   - a Python virtualenv (.venv) with the consumers the tests run against
-#     our output (listed in scripts/requirements-test.txt).
+#     our output (listed in scripts/requirements-test.txt), among them the
+#     SPARQL clients and Oxigraph's server (a prebuilt binary from PyPI)
+#     that tests/serve.rs and tests/push.rs start on loopback;
+#   - curl (and kill): the HTTP client of those tests.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +16,10 @@ need_apt=()
 if [ "${NEWSGRAPH_DEPS:-build}" = "test" ]; then
   command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
   fc-list 2>/dev/null | grep -i 'noto sans cjk' >/dev/null || need_apt+=(fonts-noto-cjk)
+  # tests/serve.rs and tests/push.rs talk HTTP with curl and stop servers
+  # with kill (procps).
+  command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+  [ -x /bin/kill ] || [ -x /usr/bin/kill ] || need_apt+=(procps)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "newsgraph: installing ${need_apt[*]} (apt)" >&2

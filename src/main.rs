@@ -562,13 +562,18 @@ fn build(
     }
     if !cli.quiet {
         let (entities, relations) = count_graph(&extracted.documents);
+        let skipped = match extracted.skipped.len() {
+            0 => String::new(),
+            n => format!(", {n} skipped"),
+        };
         eprintln!(
-            "built {} documents: {} entities, {} relations in {:.2}s (store {})",
+            "built {} documents: {} entities, {} relations in {:.2}s (store {}){}",
             extracted.documents.len(),
             entities,
             relations,
             started.elapsed().as_secs_f64(),
-            store.display_path().display()
+            store.display_path().display(),
+            skipped
         );
     }
     Ok(exit_for(&extracted))

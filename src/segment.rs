@@ -106,10 +106,15 @@ pub fn segment(doc: &CleanDocument) -> Segmented {
             }
             let base_byte = text.len();
             text.push_str(paragraph);
+            // Characters counted so far in this paragraph, and their bytes:
+            // each sentence only counts the gap since the previous one.
+            let (mut counted_bytes, mut counted_chars) = (0usize, 0usize);
             for s in split_sentences(paragraph) {
                 // `s` is a sub-slice of `paragraph`: find its byte offset.
                 let offset = s.as_ptr() as usize - paragraph.as_ptr() as usize;
-                let start = chars + paragraph[..offset].chars().count();
+                counted_chars += paragraph[counted_bytes..offset].chars().count();
+                counted_bytes = offset;
+                let start = chars + counted_chars;
                 let end = start + s.chars().count();
                 debug_assert_eq!(&text[base_byte + offset..base_byte + offset + s.len()], s);
                 sentences.push(Sentence {

@@ -175,7 +175,15 @@ impl SparqlServer {
                 .spawn(move || {
                     while !shared.shutdown.is_shutting_down() {
                         match http.recv_timeout(Duration::from_millis(100)) {
-                            Ok(Some(request)) => shared.handle(request),
+                            Ok(Some(request)) => {
+                                // A panic answering one request must not
+                                // take the worker down (the client sees
+                                // its connection close).
+                                let _ =
+                                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                        shared.handle(request)
+                                    }));
+                            }
                             Ok(None) => {}
                             // A connection that failed before a request
                             // was read: nothing to answer.
