@@ -89,41 +89,7 @@ pub fn extract_inputs(
     options: &ExtractOptions,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<Extracted> {
-    let (files, mut skipped) = collect_inputs(inputs);
-    let done = AtomicUsize::new(0);
-    // Files in parallel; a file's documents (JSONL lines) in parallel too.
-    let results: Vec<Vec<std::result::Result<(DocumentExtraction, u64), Error>>> = files
-        .par_iter()
-        .map(|file| match read_file(file, &options.read) {
-            Err(e) => vec![Err(e)],
-            Ok(docs) => docs
-                .into_par_iter()
-                .map(|doc| {
-                    let raw = doc?;
-                    let bytes = raw.text.len() as u64;
-                    let extraction = extract_document(&raw, ontology);
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                    Ok((extraction, bytes))
-                })
-                .collect(),
-        })
-        .collect();
-    let mut extractions = Vec::with_capacity(results.len());
-    let mut bytes = 0;
-    for r in results.into_iter().flatten() {
-        match r {
-            Ok((e, b)) => {
-                bytes += b;
-                extractions.push(e);
-            }
-            Err(e) => skipped.push(e),
-        }
-    }
-    Ok(Extracted {
-        documents: resolve(extractions, options.min_confidence),
-        skipped,
-        bytes,
-    })
+    extract_inputs_where(inputs, ontology, options, progress, &|_| true)
 }
 
 /// [`extract_inputs`] for the documents whose id `keep` accepts (one shard
@@ -138,6 +104,7 @@ pub fn extract_inputs_where(
 ) -> Result<Extracted> {
     let (files, mut skipped) = collect_inputs(inputs);
     let done = AtomicUsize::new(0);
+    // Files in parallel; a file's documents (JSONL lines) in parallel too.
     let results: Vec<Vec<std::result::Result<(DocumentExtraction, u64), Error>>> = files
         .par_iter()
         .map(|file| match read_file(file, &options.read) {

@@ -886,7 +886,7 @@ pre { background: #f7f7f7; padding: 0.5rem; overflow: auto; }
 </head>
 <body>
 <h1>newsgraph SPARQL</h1>
-<p>The endpoint is <code>/sparql</code> (SPARQL 1.1 Protocol). Prefixes <code>ng: id: doc: rdf: rdfs: xsd: skos: dcterms: prov: owl:</code> are predeclared; the default graph is the union of all documents.</p>
+<p>The endpoint is <code>/sparql</code> (SPARQL 1.1 Protocol); <code>/?example=NAME</code> opens and runs a ready-made question. Prefixes <code>ng: id: doc: rdf: rdfs: xsd: skos: dcterms: prov: owl:</code> are predeclared; the default graph is the union of all documents.</p>
 <form id="form">
 <label>Example: <select id="example"><option value="">—</option></select></label>
 <label>Results: <select id="accept">
@@ -947,6 +947,13 @@ document.getElementById("form").addEventListener("submit", async (ev) => {
     status.textContent = "failed: " + e;
   }
 });
+// `/?example=mou-partners` opens and runs a ready-made question.
+const wanted = new URLSearchParams(location.search).get("example");
+if (wanted && EXAMPLES[wanted]) {
+  sel.value = wanted;
+  document.getElementById("query").value = EXAMPLES[wanted];
+  document.getElementById("form").requestSubmit();
+}
 </script>
 </body>
 </html>

@@ -1,0 +1,1115 @@
+//! `newsgraph-bench`: a deterministic corpus generator and the benchmark
+//! runner of BENCHMARKS.md.
+//!
+//! ```sh
+//! newsgraph-bench corpus --docs 10000 --seed 1 --out /tmp/ng-corpus   # corpus/ and gold/
+//! newsgraph-bench run --docs 1000 --repeat 3 --work /tmp/ng-bench      # every figure, one run
+//! ```
+//!
+//! The corpus is Korean news-style pages built from templates: cities from
+//! the gazetteer, generated organisations (name + ending), persons with
+//! titles, sectors from `ontology/sectors.ttl`, agreements, committees,
+//! strategies, weather / byline / copyright clutter, a second article on
+//! some pages and a "most read" teaser list (not article text). Every page
+//! has its gold file in SCHEMA.md's format, so `newsgraph eval` measures
+//! recall at any size. The same `--seed` and `--docs` give byte-identical
+//! output.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+/// Deterministic corpus generator and benchmark runner for newsgraph.
+#[derive(Parser, Debug)]
+#[command(name = "newsgraph-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Write N pages into OUT/corpus (1000 per sub-directory) and their gold
+    /// files into OUT/gold.
+    Corpus {
+        /// Number of documents (pages).
+        #[arg(long, default_value_t = 1000)]
+        docs: usize,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Variant of the text (a changed document for the incremental
+        /// benchmark uses variant 1).
+        #[arg(long, default_value_t = 0)]
+        variant: u64,
+    },
+    /// Run every benchmark on a generated corpus and print a Markdown table.
+    Run {
+        /// Number of documents.
+        #[arg(long, default_value_t = 1000)]
+        docs: usize,
+        /// Repetitions of each measurement (min / median / max).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Working directory (corpus, stores, exports).
+        #[arg(long, default_value = "/tmp/ng-bench")]
+        work: PathBuf,
+        /// The newsgraph binary (default: next to this one).
+        #[arg(long)]
+        newsgraph: Option<PathBuf>,
+        /// Python with networkx and rdflib (default: .venv/bin/python).
+        #[arg(long, default_value = ".venv/bin/python")]
+        python: PathBuf,
+        /// Give rdflib at most this many seconds (load + queries).
+        #[arg(long, default_value_t = 600)]
+        rdflib_timeout: u64,
+        /// Skip the rdflib peer.
+        #[arg(long)]
+        no_rdflib: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Corpus {
+            docs,
+            seed,
+            out,
+            variant,
+        } => {
+            let s = write_corpus(&out, docs, seed, variant, None)?;
+            eprintln!(
+                "wrote {} documents ({} bytes, {} gold relations) to {}",
+                s.docs,
+                s.bytes,
+                s.relations,
+                out.display()
+            );
+            Ok(())
+        }
+        Cmd::Run {
+            docs,
+            repeat,
+            work,
+            newsgraph,
+            python,
+            rdflib_timeout,
+            no_rdflib,
+        } => {
+            let ng = match newsgraph {
+                Some(p) => p,
+                None => std::env::current_exe()?
+                    .parent()
+                    .context("no parent of the executable")?
+                    .join("newsgraph"),
+            };
+            run_bench(&Bench {
+                docs,
+                repeat: repeat.max(1),
+                work,
+                ng,
+                python,
+                rdflib_timeout: Duration::from_secs(rdflib_timeout),
+                rdflib: !no_rdflib,
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Corpus generator
+// ---------------------------------------------------------------------------
+
+/// SplitMix64: small, fast, and stable across versions (no external crate
+/// whose stream could change).
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    /// `k` distinct indices below `n`.
+    fn distinct(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut out = Vec::with_capacity(k);
+        while out.len() < k.min(n) {
+            let i = self.below(n);
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        out
+    }
+}
+
+/// (canonical name, short form used in running text, bare region name).
+const CITIES: &[(&str, &str, &str)] = &[
+    ("서울특별시", "서울시", "서울"),
+    ("부산광역시", "부산시", "부산"),
+    ("대구광역시", "대구시", "대구"),
+    ("인천광역시", "인천시", "인천"),
+    ("광주광역시", "광주시", "광주"),
+    ("대전광역시", "대전시", "대전"),
+    ("울산광역시", "울산시", "울산"),
+    ("세종특별자치시", "세종시", "세종"),
+    ("수원시", "수원시", "수원"),
+    ("성남시", "성남시", "성남"),
+    ("안산시", "안산시", "안산"),
+    ("평택시", "평택시", "평택"),
+    ("춘천시", "춘천시", "춘천"),
+    ("원주시", "원주시", "원주"),
+    ("파주시", "파주시", "파주"),
+    ("김포시", "김포시", "김포"),
+];
+
+const ORG_STEMS: &[&str] = &[
+    "한빛", "새론", "누리", "가온", "다온", "미르", "아라", "해솔", "별하", "온새", "나래", "한결",
+    "라온", "소담", "여울", "든솔", "예담", "슬기", "초롱", "하람", "윤슬", "보람", "다솜", "마루",
+    "세움", "이음", "늘품", "참빛", "고운", "푸름",
+];
+const ORG_MIDDLES: &[&str] = &["", "", "첨단", "미래", "스마트", "글로벌", "융합", "신소재"];
+/// (ending, title of its head).
+const ORG_ENDINGS: &[(&str, &str)] = &[
+    ("전자", "대표"),
+    ("로보틱스", "대표"),
+    ("테크놀로지", "대표"),
+    ("시스템즈", "대표"),
+    ("솔루션", "대표"),
+    ("진흥원", "원장"),
+    ("연구원", "원장"),
+    ("재단", "이사장"),
+    ("협회", "회장"),
+];
+const SURNAMES: &[&str] = &[
+    "김", "이", "박", "최", "정", "강", "조", "윤", "장", "임", "한", "오", "서", "신", "권", "황",
+    "안", "송", "홍", "전",
+];
+const GIVEN: &[&str] = &[
+    "민준", "서연", "지훈", "하은", "도윤", "수빈", "현우", "지민", "준호", "예린", "성민", "영수",
+    "정희", "동현", "은지", "태호", "승우", "미경", "상철", "혜진", "재원", "유진", "경호", "소영",
+];
+const WEATHER: &[&str] = &["맑음", "흐림", "구름많음", "비", "눈"];
+const SECTIONS: &[&str] = &["경제", "사회", "지역", "산업", "정치"];
+const OUTLETS: &[&str] = &["포탈뉴스통신", "지역경제신문", "한국산업일보", "남도뉴스"];
+const FILLER: &[&str] = &[
+    "이날 행사에는 지역 기업인과 관계자 100여명이 참석했다.",
+    "관련 예산은 내년 상반기 중 확정될 전망이다.",
+    "지역 경제계는 이번 결정을 환영한다는 입장을 밝혔다.",
+    "세부 계획은 다음 달 공청회를 거쳐 확정된다.",
+    "참석자들은 지역 일자리 창출 효과에 기대감을 나타냈다.",
+];
+
+/// Sector labels (`skos:prefLabel`) of the built-in vocabulary.
+fn sectors() -> Vec<String> {
+    let ttl = include_str!("../../ontology/sectors.ttl");
+    let mut out = Vec::new();
+    for part in ttl.split("prefLabel").skip(1) {
+        if let Some(rest) = part.trim_start().strip_prefix('"') {
+            if let Some(end) = rest.find("\"@ko") {
+                let label = &rest[..end];
+                if !label.contains(' ') && !out.iter().any(|l| l == label) {
+                    out.push(label.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether the last syllable of `s` has a final consonant (받침).
+fn batchim(s: &str) -> bool {
+    match s.chars().last() {
+        Some(c @ '가'..='힣') => (c as u32 - 0xAC00) % 28 != 0,
+        _ => false,
+    }
+}
+/// 은/는
+fn topic(s: &str) -> String {
+    format!("{s}{}", if batchim(s) { "은" } else { "는" })
+}
+/// 와/과
+fn with(s: &str) -> String {
+    format!("{s}{}", if batchim(s) { "과" } else { "와" })
+}
+/// 이/가
+fn subj(s: &str) -> String {
+    format!("{s}{}", if batchim(s) { "이" } else { "가" })
+}
+
+#[derive(Default)]
+struct Gold {
+    entities: BTreeMap<String, serde_json::Value>,
+    relations: Vec<serde_json::Value>,
+}
+
+impl Gold {
+    fn entity(&mut self, id: &str, kind: &str, name: &str, aliases: &[&str]) {
+        self.entities.entry(id.to_string()).or_insert_with(|| {
+            serde_json::json!({"id": id, "type": kind, "name": name, "aliases": aliases})
+        });
+    }
+    fn relation(&mut self, s: &str, p: &str, o: &str, evidence: &str) {
+        let r = serde_json::json!({"subject": s, "predicate": p, "object": o, "evidence": evidence});
+        if !self.relations.contains(&r) {
+            self.relations.push(r);
+        }
+    }
+}
+
+struct Org {
+    id: String,
+    name: String,
+    head_title: &'static str,
+}
+
+fn org(rng: &mut Rng, n: usize) -> Org {
+    let (ending, head_title) = *rng.pick(ORG_ENDINGS);
+    Org {
+        id: format!("org{n}"),
+        name: format!("{}{}{}", rng.pick(ORG_STEMS), rng.pick(ORG_MIDDLES), ending),
+        head_title,
+    }
+}
+
+fn person(rng: &mut Rng) -> String {
+    format!("{}{}", rng.pick(SURNAMES), rng.pick(GIVEN))
+}
+
+fn sector_id(label: &str) -> String {
+    format!("sector:{label}")
+}
+
+/// One article (headline + paragraphs), its facts added to `gold` with ids
+/// prefixed by `p`.
+fn article(
+    rng: &mut Rng,
+    sectors: &[String],
+    gold: &mut Gold,
+    p: &str,
+    day: u32,
+    outlet: &str,
+) -> String {
+    let (city, city_short, bare) = *rng.pick(CITIES);
+    let city_id = format!("city:{city}");
+    gold.entity(&city_id, "Organization", city, &[city_short, bare]);
+    let mut paras: Vec<String> = Vec::new();
+    let mut orgs: Vec<Org> = (0..5).map(|i| org(rng, i)).collect();
+    orgs.dedup_by(|a, b| a.name == b.name);
+    for o in &mut orgs {
+        o.id = format!("{p}{}", o.id);
+    }
+    let sec: Vec<&String> = rng
+        .distinct(sectors.len(), 3)
+        .into_iter()
+        .map(|i| &sectors[i])
+        .collect();
+    for s in &sec {
+        gold.entity(&sector_id(s), "Sector", s, &[]);
+    }
+    let headline = format!("{city_short}, {} 산업 미래 전략 본격 추진", sec[0]);
+
+    // Strategy: the city targets three sectors.
+    if rng.chance(80) {
+        let text = format!(
+            "{} {}·{}·{} 등 지역 전략산업을 집중 육성한다고 {day}일 밝혔다.",
+            topic(city_short),
+            sec[0],
+            sec[1],
+            sec[2]
+        );
+        for s in &sec {
+            gold.relation(&city_id, "targetsSector", &sector_id(s), &text);
+        }
+        paras.push(format!("({outlet}) {text}"));
+    }
+
+    // Agreement between two organisations.
+    if rng.chance(70) && orgs.len() >= 2 {
+        let (a, b) = (&orgs[0], &orgs[1]);
+        gold.entity(&a.id, "Organization", &a.name, &[]);
+        gold.entity(&b.id, "Organization", &b.name, &[]);
+        let text = format!(
+            "{} {} {day}일 {}에서 {} 산업 활성화를 위한 업무협약(MOU)을 체결했다.",
+            with(&a.name),
+            topic(&b.name),
+            a.name,
+            sec[1]
+        );
+        gold.relation(&a.id, "signedMouWith", &b.id, &text);
+        gold.relation(&a.id, "targetsSector", &sector_id(sec[1]), &text);
+        gold.relation(&b.id, "targetsSector", &sector_id(sec[1]), &text);
+        paras.push(text);
+        if rng.chance(60) {
+            let head = person(rng);
+            let pid = format!("{p}person:{head}");
+            gold.entity(&pid, "Person", &head, &[]);
+            let text = format!(
+                "{} {head} {} “지역 산업 생태계를 함께 만들어 가겠다”고 말했다.",
+                b.name,
+                topic(b.head_title)
+            );
+            gold.relation(&pid, "headOf", &b.id, &text);
+            paras.push(text);
+        }
+    }
+
+    // A committee set up by the city, its chair and members.
+    if rng.chance(60) && orgs.len() >= 5 {
+        let body = format!("{bare} 미래산업 추진위원회");
+        let body_id = format!("{p}body");
+        gold.entity(&body_id, "Organization", &body, &[]);
+        let text = format!(
+            "{} {day}일 시청 대회의실에서 ‘{body}’ 출범식을 열고 본격적인 활동에 들어갔다.",
+            topic(city)
+        );
+        gold.relation(&body_id, "partOf", &city_id, &text);
+        paras.push(text);
+        let chair = person(rng);
+        let chair_id = format!("{p}person:{chair}");
+        gold.entity(&chair_id, "Person", &chair, &[]);
+        let members = &orgs[2..5];
+        for m in members {
+            gold.entity(&m.id, "Organization", &m.name, &[]);
+        }
+        let text = format!(
+            "위원장은 {chair} {city_short} 부시장이 맡았으며, 위원으로는 {}, {}, {} 등 지역 주요 기관 전문가 20여명이 참여했다.",
+            members[0].name, members[1].name, members[2].name
+        );
+        gold.relation(&chair_id, "chairs", &body_id, &text);
+        gold.relation(&chair_id, "affiliatedWith", &city_id, &text);
+        for m in members {
+            gold.relation(&m.id, "memberOf", &body_id, &text);
+        }
+        paras.push(text);
+    }
+
+    if paras.is_empty() {
+        let text = format!(
+            "{} {} 산업 경쟁력을 강화하기 위한 지원 사업을 추진한다고 {day}일 밝혔다.",
+            topic(city_short),
+            sec[2]
+        );
+        gold.relation(&city_id, "targetsSector", &sector_id(sec[2]), &text);
+        paras.push(format!("({outlet}) {text}"));
+    }
+    // Clutter inside the article: a photo credit and filler sentences.
+    if rng.chance(50) {
+        paras.insert(paras.len().min(1), format!("[사진={city_short} 제공]"));
+    }
+    paras.push(rng.pick(FILLER).to_string());
+    let mut out = String::new();
+    let _ = writeln!(out, "{headline}\n");
+    for para in paras {
+        let _ = writeln!(out, "{para}\n");
+    }
+    let reporter = person(rng);
+    let _ = writeln!(
+        out,
+        "{reporter} 기자 reporter{}@news.example.kr\n",
+        rng.below(1000)
+    );
+    out
+}
+
+/// One page: clutter, one or two articles, a teaser list; its gold.
+fn page(rng: &mut Rng, sectors: &[String], doc: usize) -> (String, Gold) {
+    let mut gold = Gold::default();
+    let month = 1 + (doc / 28) % 12;
+    let day = 1 + (doc % 28) as u32;
+    let outlet = *rng.pick(OUTLETS);
+    let mut text = String::new();
+    let _ = writeln!(text, "2024.{month:02}.{day:02}\n");
+    for _ in 0..3 + rng.below(4) {
+        let (_, _, bare) = *rng.pick(CITIES);
+        let _ = writeln!(
+            text,
+            "  • {}{bare} {}.{}℃",
+            rng.pick(WEATHER),
+            rng.below(15),
+            rng.below(10)
+        );
+    }
+    let _ = writeln!(text, "기상청 제공\n\n{}\n", rng.pick(SECTIONS));
+    text.push_str(&article(rng, sectors, &mut gold, "a.", day, outlet));
+    if rng.chance(30) {
+        text.push_str(&article(rng, sectors, &mut gold, "b.", day, outlet));
+    }
+    let _ = writeln!(
+        text,
+        "Copyright ⓒ {outlet}. 무단전재 및 재배포 금지\n\n가장 많이 본 뉴스\n"
+    );
+    // Teasers of other articles: not article text, nothing there is gold.
+    for _ in 0..3 {
+        let a = org(rng, 0);
+        let b = org(rng, 1);
+        let _ = writeln!(
+            text,
+            "{}·{} {} 업무협약 체결",
+            a.name,
+            b.name,
+            rng.pick(sectors)
+        );
+    }
+    (text, gold)
+}
+
+struct CorpusSummary {
+    docs: usize,
+    bytes: u64,
+    relations: usize,
+}
+
+/// The relative path of document `i`: 1000 documents per directory.
+fn doc_path(i: usize) -> String {
+    format!("{:04}/{:07}.txt", i / 1000, i)
+}
+
+/// Writes documents `0..docs` (or only `only`) into `out/corpus` and their
+/// gold into `out/gold`. Document `i` depends only on (seed, variant, i).
+fn write_corpus(
+    out: &Path,
+    docs: usize,
+    seed: u64,
+    variant: u64,
+    only: Option<&[usize]>,
+) -> Result<CorpusSummary> {
+    let sectors = sectors();
+    let corpus = out.join("corpus");
+    let gold_dir = out.join("gold");
+    std::fs::create_dir_all(&gold_dir)?;
+    let mut summary = CorpusSummary {
+        docs: 0,
+        bytes: 0,
+        relations: 0,
+    };
+    let all: Vec<usize>;
+    let indices = match only {
+        Some(o) => o,
+        None => {
+            all = (0..docs).collect();
+            &all
+        }
+    };
+    for &i in indices {
+        let mut rng = Rng::new(
+            seed.wrapping_mul(0x1000_0000_01B3)
+                ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)
+                ^ variant.wrapping_mul(0x51_7CC1_B727_220A),
+        );
+        let (text, gold) = page(&mut rng, &sectors, i);
+        let rel = doc_path(i);
+        let path = corpus.join(&rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+        let name = format!("{:07}.txt", i);
+        let json = serde_json::json!({
+            "doc": name,
+            "entities": gold.entities.values().collect::<Vec<_>>(),
+            "relations": gold.relations,
+        });
+        std::fs::write(
+            gold_dir.join(format!("{name}.json")),
+            serde_json::to_string_pretty(&json)?,
+        )?;
+        summary.docs += 1;
+        summary.bytes += text.len() as u64;
+        summary.relations += gold.relations.len();
+    }
+    Ok(summary)
+}
+
+// ---------------------------------------------------------------------------
+// Benchmark runner
+// ---------------------------------------------------------------------------
+
+struct Bench {
+    docs: usize,
+    repeat: usize,
+    work: PathBuf,
+    ng: PathBuf,
+    python: PathBuf,
+    rdflib_timeout: Duration,
+    rdflib: bool,
+}
+
+/// One measured child process.
+#[derive(Clone, Copy)]
+struct Sample {
+    secs: f64,
+    /// Peak resident set of the child in MiB (`/usr/bin/time %M`).
+    peak_mib: f64,
+}
+
+/// Runs `cmd` under `/usr/bin/time -f %M`, stdout to `stdout` (or
+/// /dev/null); fails on a non-zero exit.
+fn measure(mut cmd: Command, stdout: Option<&Path>) -> Result<Sample> {
+    let rss = tempfile_path("rss");
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss)
+        .arg(cmd.get_program());
+    timed.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    timed.stdout(match stdout {
+        Some(p) => Stdio::from(std::fs::File::create(p)?),
+        None => Stdio::null(),
+    });
+    timed.stderr(Stdio::piped());
+    let started = Instant::now();
+    let output = timed.output().context("cannot run /usr/bin/time")?;
+    let secs = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        bail!(
+            "{:?} failed: {}",
+            cmd,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let kib: f64 = std::fs::read_to_string(&rss)?
+        .lines()
+        .last()
+        .unwrap_or("0")
+        .trim()
+        .parse()
+        .unwrap_or(0.0);
+    let _ = std::fs::remove_file(&rss);
+    Ok(Sample {
+        secs,
+        peak_mib: kib / 1024.0,
+    })
+}
+
+fn tempfile_path(tag: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("ng-bench-{}-{tag}", std::process::id()))
+}
+
+/// min / median / max.
+fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    (v[0], v[v.len() / 2], v[v.len() - 1])
+}
+
+fn repeat(n: usize, mut f: impl FnMut() -> Result<Sample>) -> Result<Vec<Sample>> {
+    (0..n).map(|_| f()).collect()
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+struct Table {
+    rows: Vec<String>,
+}
+
+impl Table {
+    fn row(&mut self, what: &str, unit: &str, v: (f64, f64, f64), note: &str) {
+        let line = format!(
+            "| {what} | {unit} | {:.2} | {:.2} | {:.2} | {note} |",
+            v.0, v.1, v.2
+        );
+        println!("{line}");
+        self.rows.push(line);
+    }
+}
+
+const CUES: &[&str] = &[
+    "업무협약",
+    "협약",
+    "MOU",
+    "양해각서",
+    "육성",
+    "전략산업",
+    "위원장",
+    "참여",
+    "출범",
+    "가동",
+    "원장",
+    "대표",
+];
+
+fn run_bench(b: &Bench) -> Result<()> {
+    let dir = b.work.join(format!("n{}", b.docs));
+    let corpus = dir.join("corpus");
+    if !corpus.is_dir() {
+        eprintln!("generating {} documents in {}", b.docs, dir.display());
+        write_corpus(&dir, b.docs, 1, 0, None)?;
+    }
+    let bytes = dir_size(&corpus) as f64;
+    let mib = bytes / 1048576.0;
+    let n = b.docs as f64;
+    let mut t = Table { rows: Vec::new() };
+    println!(
+        "\n## {} documents, {:.1} MiB, {} repetitions\n",
+        b.docs, mib, b.repeat
+    );
+    println!("| measurement | unit | min | median | max | note |");
+    println!("| --- | --- | ---: | ---: | ---: | --- |");
+    let ng = |args: &[&str]| {
+        let mut c = Command::new(&b.ng);
+        c.arg("--quiet").args(args);
+        c
+    };
+    let corpus_s = corpus.to_string_lossy().to_string();
+
+    // Extraction only, 1 thread and all cores.
+    let mut ext_secs = Vec::new();
+    for threads in ["1", ""] {
+        let s = repeat(b.repeat, || {
+            let mut c = ng(&["extract", &corpus_s]);
+            if threads.is_empty() {
+                c.env_remove("RAYON_NUM_THREADS");
+            } else {
+                c.env("RAYON_NUM_THREADS", threads);
+            }
+            measure(c, None)
+        })?;
+        let label = if threads.is_empty() {
+            "all cores"
+        } else {
+            "1 thread"
+        };
+        let secs: Vec<f64> = s.iter().map(|x| x.secs).collect();
+        t.row(
+            &format!("extract ({label})"),
+            "MB/s",
+            stats(secs.iter().map(|x| bytes / 1e6 / x).collect()),
+            "",
+        );
+        t.row(
+            &format!("extract ({label})"),
+            "docs/s",
+            stats(secs.iter().map(|x| n / x).collect()),
+            "",
+        );
+        t.row(
+            &format!("extract ({label}) peak RSS"),
+            "MiB",
+            stats(s.iter().map(|x| x.peak_mib).collect()),
+            "",
+        );
+        ext_secs.push(stats(secs).1);
+    }
+    t.row(
+        "extract speed-up all cores / 1 thread",
+        "×",
+        (
+            ext_secs[0] / ext_secs[1],
+            ext_secs[0] / ext_secs[1],
+            ext_secs[0] / ext_secs[1],
+        ),
+        "from medians",
+    );
+    let rg = repeat(b.repeat, || {
+        let mut c = Command::new("rg");
+        c.arg("-c").arg("-j1");
+        for cue in CUES {
+            c.arg("-e").arg(cue);
+        }
+        c.arg(&corpus);
+        measure(c, None)
+    });
+    match rg {
+        Ok(rg) => {
+            let secs: Vec<f64> = rg.iter().map(|x| x.secs).collect();
+            let med = stats(secs.clone()).1;
+            t.row(
+                "peer: ripgrep cue scan (1 thread)",
+                "MB/s",
+                stats(secs.iter().map(|x| bytes / 1e6 / x).collect()),
+                &format!(
+                    "newsgraph 1-thread extract takes {:.0}× rg's time",
+                    ext_secs[0] / med
+                ),
+            );
+        }
+        Err(e) => eprintln!("ripgrep not run: {e:#}"),
+    }
+
+    // Build (extract + store) vs extract + Oxigraph bulk load of the N-Quads.
+    let nq = dir.join("corpus.nq");
+    measure(ng(&["extract", &corpus_s]), Some(&nq))?;
+    let quads = std::fs::read(&nq)?.split(|c| *c == b'\n').filter(|l| !l.is_empty()).count();
+    let store = dir.join("store.db");
+    let mut build_secs = Vec::new();
+    let s = repeat(b.repeat, || {
+        let _ = std::fs::remove_dir_all(&store);
+        let st = store.to_string_lossy().to_string();
+        let r = measure(ng(&["--store", &st, "build", &corpus_s]), None)?;
+        build_secs.push(r.secs);
+        Ok(r)
+    })?;
+    t.row(
+        "build on disk (extract + store)",
+        "docs/s",
+        stats(build_secs.iter().map(|x| n / x).collect()),
+        &format!("{quads} quads, {:.0} quads/doc", quads as f64 / n),
+    );
+    t.row(
+        "build peak RSS",
+        "MiB",
+        stats(s.iter().map(|x| x.peak_mib).collect()),
+        "",
+    );
+    let size = dir_size(&store) as f64 / 1048576.0;
+    t.row("store size on disk", "MiB", (size, size, size), "");
+    let loaded = dir.join("load.db");
+    let load = repeat(b.repeat, || {
+        let _ = std::fs::remove_dir_all(&loaded);
+        let st = loaded.to_string_lossy().to_string();
+        measure(
+            ng(&["--store", &st, "load", &nq.to_string_lossy()]),
+            None,
+        )
+    })?;
+    let load_secs: Vec<f64> = load.iter().map(|x| x.secs).collect();
+    t.row(
+        "peer: `newsgraph load` (Oxigraph bulk loader) of the same N-Quads",
+        "quads/s",
+        stats(load_secs.iter().map(|x| quads as f64 / x).collect()),
+        "",
+    );
+    let store_part = stats(build_secs.clone()).1 - ext_secs[1];
+    let load_med = stats(load_secs).1;
+    t.row(
+        "store part of build (build − extract, medians)",
+        "quads/s",
+        (
+            quads as f64 / store_part,
+            quads as f64 / store_part,
+            quads as f64 / store_part,
+        ),
+        &format!("{:.2}× the bulk loader's time (target ≤ 1.3×)", store_part / load_med),
+    );
+
+    // Incremental: 1 % of the documents changed, rebuilt into the store.
+    let changed: Vec<usize> = (0..b.docs).step_by(100).collect();
+    let inc_dir = dir.join("changed");
+    let _ = std::fs::remove_dir_all(&inc_dir);
+    write_corpus(&inc_dir, b.docs, 1, 1, Some(&changed))?;
+    let inc = repeat(b.repeat, || {
+        let st = store.to_string_lossy().to_string();
+        measure(
+            ng(&["--store", &st, "build", &inc_dir.join("corpus").to_string_lossy()]),
+            None,
+        )
+    })?;
+    let inc_secs: Vec<f64> = inc.iter().map(|x| x.secs).collect();
+    t.row(
+        &format!("incremental rebuild of {} changed documents (1 %)", changed.len()),
+        "s",
+        stats(inc_secs.clone()),
+        &format!(
+            "full build median {:.2} s",
+            stats(build_secs.clone()).1
+        ),
+    );
+    // Back to the clean state for the exports and queries.
+    let _ = std::fs::remove_dir_all(&store);
+    measure(
+        ng(&["--store", &store.to_string_lossy(), "build", &corpus_s]),
+        None,
+    )?;
+
+    // Exports vs networkx.
+    let exp = dir.join("export");
+    std::fs::create_dir_all(&exp)?;
+    let st = store.to_string_lossy().to_string();
+    let mut export_med = BTreeMap::new();
+    for (format, out) in [
+        ("graphml", exp.join("graph.graphml")),
+        ("gexf", exp.join("graph.gexf")),
+        ("csv", exp.join("csv")),
+    ] {
+        let s = repeat(b.repeat, || {
+            measure(
+                ng(&[
+                    "--store",
+                    &st,
+                    "export",
+                    "--format",
+                    format,
+                    "--out",
+                    &out.to_string_lossy(),
+                ]),
+                None,
+            )
+        })?;
+        let secs: Vec<f64> = s.iter().map(|x| x.secs).collect();
+        export_med.insert(format, stats(secs.clone()).1);
+        t.row(
+            &format!("export {format} (whole command)"),
+            "s",
+            stats(secs),
+            &format!("peak RSS {:.0} MiB", s[0].peak_mib),
+        );
+    }
+    match networkx_times(b, &exp) {
+        Ok(nx) => {
+            for (format, secs) in nx {
+                let ours = export_med.get(format.as_str()).copied().unwrap_or(f64::NAN);
+                let st3 = stats(secs);
+                t.row(
+                    &format!("peer: networkx write {format} (write only)"),
+                    "s",
+                    st3,
+                    &format!("networkx / newsgraph = {:.1}×", st3.1 / ours),
+                );
+            }
+        }
+        Err(e) => eprintln!("networkx not run: {e:#}"),
+    }
+
+    // Queries in process (store opened once), vs rdflib.
+    let queries = query_files()?;
+    let gs = newsgraph::store::GraphStore::open_existing(&store)?;
+    let mut ours = BTreeMap::new();
+    for (name, text) in &queries {
+        let mut secs = Vec::new();
+        for _ in 0..b.repeat.max(3) {
+            let started = Instant::now();
+            let mut sink = Vec::new();
+            newsgraph::query::run_query_with_params(
+                &gs,
+                text,
+                &[],
+                newsgraph::query::ResultsFormat::Csv,
+                &mut sink,
+            )?;
+            secs.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let st3 = stats(secs);
+        ours.insert(name.clone(), st3.1);
+        t.row(&format!("query {name}"), "ms", st3, "");
+    }
+    drop(gs);
+    if b.rdflib {
+        match rdflib_times(b, &nq, &queries) {
+            Ok((parse, times)) => {
+                t.row(
+                    "peer: rdflib parse N-Quads",
+                    "quads/s",
+                    (quads as f64 / parse, quads as f64 / parse, quads as f64 / parse),
+                    "",
+                );
+                for (name, secs) in times {
+                    let st3 = stats(secs);
+                    let r = st3.1 / ours.get(&name).copied().unwrap_or(f64::NAN);
+                    t.row(
+                        &format!("peer: rdflib query {name}"),
+                        "ms",
+                        st3,
+                        &format!("rdflib / newsgraph = {r:.0}×"),
+                    );
+                }
+            }
+            Err(e) => {
+                eprintln!("rdflib: {e:#}");
+                println!("| peer: rdflib | | | | | did not finish: {e} |");
+            }
+        }
+    }
+    std::fs::write(dir.join("results.md"), t.rows.join("\n") + "\n")?;
+    Ok(())
+}
+
+fn query_files() -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queries");
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rq"))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        out.push((name, std::fs::read_to_string(&p)?));
+    }
+    Ok(out)
+}
+
+/// Runs a Python script with a time limit; returns its standard output.
+fn python(b: &Bench, script: &str, args: &[&Path], limit: Duration) -> Result<String> {
+    let mut child = Command::new(&b.python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {}", b.python.display()))?;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            let out = child.wait_with_output()?;
+            if !status.success() {
+                bail!("python failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("over the {} s limit", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const NX_SCRIPT: &str = r#"
+import csv, sys, time, os, statistics
+import networkx as nx
+d, reps = sys.argv[1], int(sys.argv[2])
+G = nx.DiGraph()
+with open(os.path.join(d, "csv", "nodes.csv"), newline="") as f:
+    for r in csv.DictReader(f):
+        G.add_node(r["id"], label=r["label"], type=r["type"], aliases=r["aliases"], documents=r["documents"])
+with open(os.path.join(d, "csv", "edges.csv"), newline="") as f:
+    for r in csv.DictReader(f):
+        G.add_edge(r["source"], r["target"], relation=r["relation"], documents=r["documents"])
+out = os.path.join(d, "nx")
+os.makedirs(out, exist_ok=True)
+def write_csv():
+    with open(os.path.join(out, "nodes.csv"), "w", newline="") as f:
+        w = csv.writer(f); w.writerow(["id", "label", "type", "aliases", "documents"])
+        for n, a in G.nodes(data=True):
+            w.writerow([n, a.get("label"), a.get("type"), a.get("aliases"), a.get("documents")])
+    with open(os.path.join(out, "edges.csv"), "w", newline="") as f:
+        w = csv.writer(f); w.writerow(["source", "target", "relation", "documents"])
+        for s, t, a in G.edges(data=True):
+            w.writerow([s, t, a.get("relation"), a.get("documents")])
+for name, fn in [("graphml", lambda: nx.write_graphml(G, os.path.join(out, "g.graphml"))),
+                 ("gexf", lambda: nx.write_gexf(G, os.path.join(out, "g.gexf"))),
+                 ("csv", write_csv)]:
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
+    print(name, *ts)
+print("size", G.number_of_nodes(), G.number_of_edges(), file=sys.stderr)
+"#;
+
+fn networkx_times(b: &Bench, exp: &Path) -> Result<Vec<(String, Vec<f64>)>> {
+    let reps = b.repeat.to_string();
+    let out = python(
+        b,
+        NX_SCRIPT,
+        &[exp, Path::new(&reps)],
+        Duration::from_secs(3600),
+    )?;
+    parse_times(&out)
+}
+
+fn parse_times(out: &str) -> Result<Vec<(String, Vec<f64>)>> {
+    let mut v = Vec::new();
+    for line in out.lines() {
+        let mut it = line.split_whitespace();
+        let Some(name) = it.next() else { continue };
+        let secs: Vec<f64> = it.filter_map(|x| x.parse().ok()).collect();
+        if !secs.is_empty() {
+            v.push((name.to_string(), secs));
+        }
+    }
+    Ok(v)
+}
+
+const RDFLIB_SCRIPT: &str = r#"
+import sys, time, os, glob
+import rdflib
+nq, qdir, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ds = rdflib.Dataset(default_union=True)
+t = time.perf_counter(); ds.parse(nq, format="nquads"); print("parse", time.perf_counter() - t, flush=True)
+for q in sorted(glob.glob(os.path.join(qdir, "*.rq"))):
+    text = open(q).read()
+    ts = []
+    for _ in range(reps):
+        t = time.perf_counter(); list(ds.query(text)); ts.append((time.perf_counter() - t) * 1000)
+    print(os.path.basename(q)[:-3], *ts, flush=True)
+"#;
+
+fn rdflib_times(b: &Bench, nq: &Path, _queries: &[(String, String)]) -> Result<(f64, Vec<(String, Vec<f64>)>)> {
+    let qdir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queries");
+    let reps = b.repeat.to_string();
+    let out = python(
+        b,
+        RDFLIB_SCRIPT,
+        &[nq, &qdir, Path::new(&reps)],
+        b.rdflib_timeout,
+    )?;
+    let mut times = parse_times(&out)?;
+    let parse = match times.iter().position(|(n, _)| n == "parse") {
+        Some(i) => times.remove(i).1[0],
+        None => bail!("rdflib gave no parse time"),
+    };
+    Ok((parse, times))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn particles_follow_the_final_consonant() {
+        assert_eq!(topic("광주시"), "광주시는");
+        assert_eq!(topic("한빛전자"), "한빛전자는");
+        assert_eq!(with("진흥원"), "진흥원과");
+        assert_eq!(subj("재단"), "재단이");
+    }
+
+    #[test]
+    fn pages_are_deterministic() {
+        let s = sectors();
+        assert!(s.len() > 20, "{s:?}");
+        let a = page(&mut Rng::new(7), &s, 3).0;
+        let b = page(&mut Rng::new(7), &s, 3).0;
+        assert_eq!(a, b);
+    }
+}
