@@ -252,7 +252,7 @@ pub struct Sentence {
 }
 
 /// Why a fact is believed: where it was stated and which rule found it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Evidence {
     /// Index of the sentence in the document.
     pub sentence: usize,
@@ -266,6 +266,11 @@ pub struct Evidence {
     pub rule: String,
     /// The rule's confidence in `0.0..=1.0`.
     pub confidence: f32,
+    /// Index of the article on the page the sentence belongs to.
+    pub article: usize,
+    /// That article's headline, when the page gives one (pages with
+    /// several articles attribute each fact to its own article).
+    pub article_title: Option<String>,
 }
 
 /// An entity as one document sees it, after resolution to global identity.

@@ -64,6 +64,7 @@ pub fn extract_document(raw: &RawDocument, ontology: &Ontology) -> DocumentExtra
         sentences: segmented.sentences,
         recognised,
         facts,
+        article_titles: cleaned.articles.iter().map(|a| a.title.clone()).collect(),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct DocumentExtraction {
     pub recognised: Recognised,
     /// Relations between local entities.
     pub facts: Vec<LocalFact>,
+    /// Headline of each article of the page, by article index.
+    pub article_titles: Vec<Option<String>>,
 }
 
 impl DocumentExtraction {
@@ -209,6 +211,8 @@ pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<Docume
                     end: sentence.end,
                     rule: f.rule.to_string(),
                     confidence: f.confidence,
+                    article: sentence.article,
+                    article_title: doc.article_titles.get(sentence.article).cloned().flatten(),
                 },
             });
         }

@@ -246,6 +246,14 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
                 Literal::new_typed_literal(ev.end.to_string(), xsd::INTEGER).into(),
             );
             push(&sent, ng("inDocument").as_ref(), d.clone().into());
+            push(
+                &sent,
+                ng("articleIndex").as_ref(),
+                Literal::new_typed_literal(ev.article.to_string(), xsd::INTEGER).into(),
+            );
+            if let Some(title) = ev.article_title.as_deref().filter(|t| !t.trim().is_empty()) {
+                push(&sent, ng("articleTitle").as_ref(), ko(title).into());
+            }
         }
     }
     quads

@@ -124,6 +124,7 @@ fn fact(s: &Entity, relation: Relation, o: &Entity, sentence: usize, text: &str)
             end: sentence * 100 + text.chars().count(),
             rule: format!("test.{relation}"),
             confidence: 0.9,
+            ..Evidence::default()
         },
     }
 }

@@ -233,3 +233,26 @@ fn no_person_without_a_title() {
         d.entities
     );
 }
+
+#[test]
+fn facts_of_a_page_with_two_articles_carry_their_own_headlines() {
+    let d = extract(
+        "부산시, 조선 산업 육성 계획 발표\n박형준 부산시장은 조선 산업을 집중 육성하겠다고 밝혔다.\n/갑돌이 기자 a@b.kr\n\
+         대구시, 로봇 산업 육성 전략 공개\n홍준표 대구시장은 로봇 산업을 집중 육성하겠다고 밝혔다.\n/을순이 기자 c@d.kr\n",
+    );
+    let title_of = |needle: &str| {
+        d.facts
+            .iter()
+            .find(|f| f.evidence.text.contains(needle))
+            .and_then(|f| f.evidence.article_title.clone())
+    };
+    assert_eq!(
+        title_of("박형준").as_deref(),
+        Some("부산시, 조선 산업 육성 계획 발표")
+    );
+    assert_eq!(
+        title_of("홍준표").as_deref(),
+        Some("대구시, 로봇 산업 육성 전략 공개")
+    );
+    assert!(d.facts.iter().any(|f| f.evidence.article == 1));
+}
