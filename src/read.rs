@@ -111,6 +111,9 @@ fn walk(root: &Path, dir: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<Er
     for path in paths {
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_dir() => walk(root, &path, files, errors),
+            // In a directory, only the formats newsgraph reads (gold JSON
+            // files or images next to articles are not articles).
+            Ok(_) if !is_article_file(&path) => {}
             Ok(_) => {
                 let id = path
                     .strip_prefix(root)
@@ -123,6 +126,18 @@ fn walk(root: &Path, dir: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<Er
             }
             Err(e) => errors.push(Error::io(&path, e)),
         }
+    }
+}
+
+/// Whether a file found in a directory is one newsgraph reads: text, HTML,
+/// JSONL or CSV by its extension, or a file without one.
+fn is_article_file(path: &Path) -> bool {
+    match path.extension() {
+        None => true,
+        Some(ext) => matches!(
+            ext.to_string_lossy().to_ascii_lowercase().as_str(),
+            "txt" | "text" | "md" | "html" | "htm" | "xhtml" | "jsonl" | "ndjson" | "csv"
+        ),
     }
 }
 

@@ -134,7 +134,13 @@ pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<Docume
         }
         let best = e.label().to_string();
         let current = labels.entry(root).or_insert_with(|| best.clone());
-        if label_score(&best) > label_score(current) {
+        // Fullest first; equal ones by the smaller string, so the label
+        // does not depend on the order documents come in.
+        let better = label_score(&best)
+            .cmp(&label_score(current))
+            .then_with(|| current.as_str().cmp(best.as_str()))
+            .is_gt();
+        if better {
             *current = best;
         }
     }
