@@ -36,7 +36,7 @@ use crate::{Error, Result};
 pub const DAMPING: f64 = 0.85;
 
 /// What part of the graph to export. The default selects everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Selection {
     /// Keep only edges of these relations (empty: all). Nodes left without
     /// any edge are dropped.
@@ -58,6 +58,8 @@ pub struct Selection {
     /// How many steps from [`around`](Self::around) to go, following edges
     /// in either direction.
     pub depth: usize,
+    /// Keep only edges found by a rule of at least this confidence (0: all).
+    pub min_confidence: f32,
 }
 
 impl Selection {
@@ -68,11 +70,12 @@ impl Selection {
             && self.min_weight == 0
             && self.documents.is_empty()
             && self.around.is_none()
+            && self.min_confidence <= 0.0
     }
 
     /// Whether edge filters are set (which drop the nodes they isolate).
     fn filters_edges(&self) -> bool {
-        !self.relations.is_empty() || self.min_weight > 0
+        !self.relations.is_empty() || self.min_weight > 0 || self.min_confidence > 0.0
     }
 }
 
@@ -244,7 +247,9 @@ impl Graph {
         if !selection.relations.is_empty() {
             edges.retain(|e| selection.relations.iter().any(|r| r.as_str() == e.relation));
         }
-        edges.retain(|e| e.weight >= selection.min_weight);
+        edges.retain(|e| {
+            e.weight >= selection.min_weight && e.confidence >= selection.min_confidence
+        });
         let present: BTreeSet<&str> = nodes.iter().map(|n| n.iri.as_str()).collect();
         edges
             .retain(|e| present.contains(e.source.as_str()) && present.contains(e.target.as_str()));

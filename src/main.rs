@@ -145,6 +145,9 @@ enum Command {
         /// weights count these documents alone.
         #[arg(long, value_name = "ID,...", value_delimiter = ',')]
         documents: Vec<String>,
+        /// Only edges found by a rule of at least this confidence (0 to 1).
+        #[arg(long, value_name = "F", value_parser = parse_confidence)]
+        min_confidence: Option<f32>,
         /// Only the neighbourhood of the entity with this name (its label or
         /// any alias), e.g. --around 광주광역시.
         #[arg(long, value_name = "NAME")]
@@ -387,6 +390,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             types,
             min_weight,
             documents,
+            min_confidence,
             around,
             depth,
         } => {
@@ -397,6 +401,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 documents: documents.clone(),
                 around: around.clone(),
                 depth: *depth,
+                min_confidence: min_confidence.unwrap_or(0.0),
             };
             if !format.is_graph() && !selection.is_everything() {
                 bail!(

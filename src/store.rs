@@ -377,6 +377,8 @@ pub struct EdgeRow {
     pub last_seen: Option<String>,
     /// `(document id, sentence)` pairs that state it, sorted, deduplicated.
     pub evidence: Vec<(String, String)>,
+    /// The highest confidence of the rules that found it.
+    pub confidence: f32,
 }
 
 /// The Oxigraph store of the knowledge graph, on disk (RocksDB) or in memory.
@@ -679,17 +681,19 @@ impl GraphStore {
             documents: BTreeSet<String>,
             dates: BTreeSet<String>,
             evidence: BTreeSet<(String, String)>,
+            confidence: f32,
         }
         let mut acc: BTreeMap<(String, String, String), Acc> = BTreeMap::new();
         for s in self.select(&format!(
-            "SELECT ?s ?p ?o ?id ?date ?text WHERE {{
+            "SELECT ?s ?p ?o ?id ?date ?text ?conf WHERE {{
                GRAPH ?g {{
                  ?s ?p ?o .
                  ?g ng:documentId ?id .
                  OPTIONAL {{ ?g dcterms:date ?date }}
                  OPTIONAL {{
                    ?f rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; ng:evidence ?sent .
-                   ?sent ng:text ?text
+                   ?sent ng:text ?text .
+                   OPTIONAL {{ ?f ng:confidence ?conf }}
                  }}
                }}
                VALUES ?p {{ {} }}
@@ -709,7 +713,14 @@ impl GraphStore {
                 documents: BTreeSet::new(),
                 dates: BTreeSet::new(),
                 evidence: BTreeSet::new(),
+                confidence: 0.0,
             });
+            if let Some(c) = s
+                .get("conf")
+                .and_then(|c| literal_value(c).parse::<f32>().ok())
+            {
+                e.confidence = e.confidence.max(c);
+            }
             let id = literal_value(id);
             if let Some(d) = s.get("date") {
                 e.dates.insert(literal_value(d));
@@ -732,6 +743,7 @@ impl GraphStore {
                 first_seen: a.dates.first().cloned(),
                 last_seen: a.dates.last().cloned(),
                 evidence: a.evidence.into_iter().collect(),
+                confidence: a.confidence,
             })
             .collect())
     }

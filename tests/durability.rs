@@ -123,9 +123,11 @@ fn a_killed_build_leaves_whole_documents_and_a_rerun_completes_it() {
     assert_eq!(expected.len(), 3000);
     assert!(total > 300_000, "{total} quads: too few transactions");
 
-    // Kill points after the first write: 0, 40, 80 … ms later (a simple
-    // deterministic spread instead of a random one). An attempt counts when
-    // the kill lands between the first and the last commit.
+    // Kill points: once the first commit has landed (the write-ahead log
+    // grew by more than 1 MB and then stopped growing), wait 0, 1.5, 3 …
+    // seconds (a deterministic spread over one transaction's cycle of
+    // building and writing), then SIGKILL. An attempt counts when the kill
+    // lands between the first and the last commit.
     let store = tmp.path().join("store.db");
     let mut killed = None;
     for attempt in 0..6u64 {
@@ -140,36 +142,33 @@ fn a_killed_build_leaves_whole_documents_and_a_rerun_completes_it() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Wait (bounded: 2 ms steps, at most ~20 minutes) for the store to
-        // exist, then for its write-ahead log to grow by more than 1 MB: a
-        // transaction of whole documents is being committed (opening the
-        // store writes far less).
+        // Bounded wait: 5 ms steps, at most ~50 minutes.
         let mut baseline = None;
-        let mut started_writing = false;
+        let mut last = 0;
+        let mut committed = false;
         for _ in 0..600_000 {
             if child.try_wait().unwrap().is_some() {
                 break;
             }
             if store.join("CURRENT").is_file() {
                 let now = written_bytes(&store);
-                match baseline {
-                    None => baseline = Some(now),
-                    Some(b) if now > b + (1 << 20) => {
-                        started_writing = true;
-                        break;
-                    }
-                    _ => {}
+                let b = *baseline.get_or_insert(now);
+                if now > b + (1 << 20) && now == last {
+                    committed = true;
+                    break;
                 }
+                last = now;
             }
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(Duration::from_millis(5));
         }
-        if started_writing {
-            std::thread::sleep(Duration::from_millis(attempt * 40));
+        if committed {
+            std::thread::sleep(Duration::from_millis(attempt * 1500));
         }
         // SIGKILL (Child::kill): no destructor runs, nothing is flushed.
         let _ = child.kill();
         let status = child.wait().unwrap();
-        if !started_writing || status.success() {
+        if !committed || status.success() {
+            eprintln!("attempt {attempt}: committed {committed}, {status}");
             continue;
         }
         // The store opens; every document in it is whole.
@@ -182,6 +181,10 @@ fn a_killed_build_leaves_whole_documents_and_a_rerun_completes_it() {
             assert!(documents.contains(g), "document {g} lacks its ng:Document");
         }
         assert_eq!(documents.len(), counts.len());
+        eprintln!(
+            "attempt {attempt}: killed with {} documents stored",
+            counts.len()
+        );
         if !counts.is_empty() && counts.len() < expected.len() {
             killed = Some(counts.len());
             break;

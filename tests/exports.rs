@@ -432,6 +432,27 @@ fn selections_narrow_the_graph_and_measure_what_is_left() {
     .unwrap();
     assert_eq!((heavy.nodes.len(), heavy.edges.len()), (2, 1));
     assert_eq!(heavy.edges[0].row.relation, "headOf");
+    // --min-confidence: the test facts are found with confidence 0.9.
+    let sure = |min: f32| Selection {
+        min_confidence: min,
+        ..Selection::default()
+    };
+    let all = Graph::from_store(&store, &sure(0.9)).unwrap();
+    assert!(all
+        .edges
+        .iter()
+        .all(|e| (e.row.confidence - 0.9).abs() < 1e-6));
+    assert_eq!(
+        all.edges.len(),
+        Graph::from_store(&store, &Selection::default())
+            .unwrap()
+            .edges
+            .len()
+    );
+    assert!(Graph::from_store(&store, &sure(0.95))
+        .unwrap()
+        .edges
+        .is_empty());
 
     // --around by alias, --depth.
     let around = |name: &str, depth: usize| Selection {
