@@ -271,10 +271,8 @@ fn read_meta(tag: &str, meta: &mut HtmlMeta) {
         return;
     };
     match key.as_str() {
-        "og:title" | "twitter:title" | "title" => {
-            if key == "og:title" || meta.title.is_none() {
-                meta.title = Some(content);
-            }
+        "og:title" | "twitter:title" | "title" if key == "og:title" || meta.title.is_none() => {
+            meta.title = Some(content);
         }
         "article:published_time"
         | "og:article:published_time"
@@ -285,13 +283,7 @@ fn read_meta(tag: &str, meta: &mut HtmlMeta) {
         | "article:published" => {
             meta.date.get_or_insert(content);
         }
-        "og:site_name" | "article:publisher" | "publisher" | "author"
-            if key != "author" || meta.outlet.is_none() =>
-        {
-            if key != "author" {
-                meta.outlet = Some(content);
-            }
-        }
+        "og:site_name" | "article:publisher" | "publisher" => meta.outlet = Some(content),
         "og:url" => meta.url = Some(content),
         _ => {}
     }

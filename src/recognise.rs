@@ -551,6 +551,7 @@ const DROPPABLE_PREFIXES: &[&str] = &[
 
 /// Merges an organisation named by its short form into the one named in
 /// full elsewhere in the document.
+#[allow(clippy::needless_range_loop)] // `short` indexes entities and targets alike
 fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMentions]) {
     let n = r.entities.len();
     let mut target: Vec<usize> = (0..n).collect();
@@ -1721,7 +1722,7 @@ fn productive_base(o: &Ontology, base: &str) -> bool {
     let first_word: String = base.chars().take(2).collect();
     (2..=6).contains(&n)
         && !o.is_stopword("sector-modifier", base)
-        && !(n > 2 && o.is_stopword("sector-modifier", &first_word))
+        && (n <= 2 || !o.is_stopword("sector-modifier", &first_word))
         && ![
             "한", "적", "된", "인", "의", "별", "등", "간", "및", "고", "며", "서", "다", "해",
             "게", "여", "면", "지",

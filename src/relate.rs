@@ -156,16 +156,13 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         }
         chairs(&mut doc, si, s, text, last_body);
         member_of(&mut doc, si, s, text, last_body);
-        targets(
-            &mut doc,
-            si,
-            s,
-            text,
+        let context = Context {
             main_actor,
-            &parties,
-            &last_parties,
+            parties: &parties,
+            last_parties: &last_parties,
             last_body,
-        );
+        };
+        targets(&mut doc, si, s, text, &context);
     }
     doc.facts
 }
@@ -667,26 +664,34 @@ fn member_of(
             || matches!(p.as_str(), "이" | "가" | "과" | "와" | "은" | "는");
         let holds_post = s.titles.iter().any(|t| t.organization == Some(m.entity));
         let parent_of_body = doc.rec.entities[body].parent == Some(m.entity);
-        if in_list && !holds_post && !parent_of_body {
-            if founded_together || !matches!(p.as_str(), "은" | "는") {
-                doc.add(m.entity, Relation::MemberOf, body, si, "participates", conf);
-            }
+        let member_not_founder = founded_together || !matches!(p.as_str(), "은" | "는");
+        if in_list && !holds_post && !parent_of_body && member_not_founder {
+            doc.add(m.entity, Relation::MemberOf, body, si, "participates", conf);
         }
     }
 }
 
 /// targetsSector: the sentence's actor and the sectors it names, when a
 /// policy cue is present.
-fn targets(
-    doc: &mut Doc<'_>,
-    si: usize,
-    s: &SentenceMentions,
-    text: &str,
+/// What the sentences before tell the current one.
+struct Context<'a> {
+    /// The organisation the article is about.
     main_actor: Option<usize>,
-    parties: &[usize],
-    last_parties: &[usize],
+    /// Parties of an agreement signed in this sentence.
+    parties: &'a [usize],
+    /// Parties of the last agreement of the document.
+    last_parties: &'a [usize],
+    /// The last committee, task force or council named.
     last_body: Option<usize>,
-) {
+}
+
+fn targets(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, context: &Context<'_>) {
+    let Context {
+        main_actor,
+        parties,
+        last_parties,
+        last_body,
+    } = *context;
     let sectors: Vec<&Mention> = s
         .mentions
         .iter()
