@@ -136,7 +136,7 @@ fn is_article_file(path: &Path) -> bool {
         None => true,
         Some(ext) => matches!(
             ext.to_string_lossy().to_ascii_lowercase().as_str(),
-            "txt" | "text" | "md" | "html" | "htm" | "xhtml" | "jsonl" | "ndjson" | "csv"
+            "txt" | "text" | "html" | "htm" | "xhtml" | "jsonl" | "ndjson" | "csv"
         ),
     }
 }
