@@ -71,6 +71,9 @@ enum Cmd {
         /// Give rdflib at most this many seconds (load + queries).
         #[arg(long, default_value_t = 600)]
         rdflib_timeout: u64,
+        /// Kill a query after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        query_timeout: u64,
         /// Skip the rdflib peer.
         #[arg(long)]
         no_rdflib: bool,
@@ -103,6 +106,7 @@ fn main() -> Result<()> {
             newsgraph,
             python,
             rdflib_timeout,
+            query_timeout,
             no_rdflib,
         } => {
             let ng = match newsgraph {
@@ -120,6 +124,7 @@ fn main() -> Result<()> {
                 python,
                 rdflib_timeout: Duration::from_secs(rdflib_timeout),
                 rdflib: !no_rdflib,
+                query_timeout: Duration::from_secs(query_timeout),
             })
         }
     }
@@ -559,7 +564,11 @@ struct Bench {
     python: PathBuf,
     rdflib_timeout: Duration,
     rdflib: bool,
+    query_timeout: Duration,
 }
+
+/// Named series of timings printed by a peer script.
+type Timings = Vec<(String, Vec<f64>)>;
 
 /// One measured child process.
 #[derive(Clone, Copy)]
@@ -960,29 +969,70 @@ fn run_bench(b: &Bench) -> Result<()> {
         Err(e) => eprintln!("networkx not run: {e:#}"),
     }
     drop(graph);
+    drop(gs);
 
     // Queries in process (store opened once), vs rdflib.
     let queries = query_files()?;
     let mut ours = BTreeMap::new();
+    // Each query is a `newsgraph query` process killed after the limit;
+    // the cost of starting it and opening the store is
+    // measured with a 1-row SELECT and subtracted.
+    let run_query = |text: &str| -> Result<Option<f64>> {
+        let mut child = ng(&["--store", &st, "query", "--results", "csv", text])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait()? {
+                if !status.success() {
+                    bail!("query failed: {text}");
+                }
+                return Ok(Some(started.elapsed().as_secs_f64() * 1000.0));
+            }
+            if started.elapsed() > b.query_timeout {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    let mut overhead = Vec::new();
+    for _ in 0..b.repeat.max(3) {
+        overhead.push(run_query("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1")?.unwrap_or(f64::NAN));
+    }
+    let overhead = stats(overhead);
+    t.row(
+        "query process start + store open (1-row SELECT)",
+        "ms",
+        overhead,
+        "subtracted below",
+    );
     for (name, text) in &queries {
         let mut secs = Vec::new();
+        let mut timed_out = false;
         for _ in 0..b.repeat.max(3) {
-            let started = Instant::now();
-            let mut sink = Vec::new();
-            newsgraph::query::run_query_with_params(
-                &gs,
-                text,
-                &[],
-                newsgraph::query::ResultsFormat::Csv,
-                &mut sink,
-            )?;
-            secs.push(started.elapsed().as_secs_f64() * 1000.0);
+            match run_query(text)? {
+                Some(ms) => secs.push((ms - overhead.1).max(0.0)),
+                None => {
+                    timed_out = true;
+                    break;
+                }
+            }
+        }
+        if timed_out {
+            println!(
+                "| query {name} | ms | | > {} | | over the limit, killed |",
+                b.query_timeout.as_millis()
+            );
+            ours.insert(name.clone(), f64::NAN);
+            continue;
         }
         let st3 = stats(secs);
         ours.insert(name.clone(), st3.1);
         t.row(&format!("query {name}"), "ms", st3, "");
     }
-    drop(gs);
     if b.rdflib {
         match rdflib_times(b, &nq, &queries) {
             Ok((parse, times)) => {
@@ -1059,8 +1109,10 @@ fn python(b: &Bench, script: &str, args: &[&Path], limit: Duration) -> Result<St
         }
         if started.elapsed() > limit {
             let _ = child.kill();
-            let _ = child.wait();
-            bail!("over the {} s limit", limit.as_secs());
+            let out = child.wait_with_output()?;
+            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+            text.push_str("timeout\n");
+            return Ok(text);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -1098,7 +1150,7 @@ for name, fn in [("graphml", lambda: nx.write_graphml(G, os.path.join(out, "g.gr
 print("size", G.number_of_nodes(), G.number_of_edges(), file=sys.stderr)
 "#;
 
-fn networkx_times(b: &Bench, exp: &Path) -> Result<Vec<(String, Vec<f64>)>> {
+fn networkx_times(b: &Bench, exp: &Path) -> Result<Timings> {
     let reps = b.repeat.to_string();
     let out = python(
         b,
@@ -1109,7 +1161,7 @@ fn networkx_times(b: &Bench, exp: &Path) -> Result<Vec<(String, Vec<f64>)>> {
     parse_times(&out)
 }
 
-fn parse_times(out: &str) -> Result<Vec<(String, Vec<f64>)>> {
+fn parse_times(out: &str) -> Result<Timings> {
     let mut v = Vec::new();
     for line in out.lines() {
         let mut it = line.split_whitespace();
@@ -1136,11 +1188,7 @@ for q in sorted(glob.glob(os.path.join(qdir, "*.rq"))):
     print(os.path.basename(q)[:-3], *ts, flush=True)
 "#;
 
-fn rdflib_times(
-    b: &Bench,
-    nq: &Path,
-    _queries: &[(String, String)],
-) -> Result<(f64, Vec<(String, Vec<f64>)>)> {
+fn rdflib_times(b: &Bench, nq: &Path, _queries: &[(String, String)]) -> Result<(f64, Timings)> {
     let qdir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queries");
     let reps = b.repeat.to_string();
     let out = python(
@@ -1149,6 +1197,9 @@ fn rdflib_times(
         &[nq, &qdir, Path::new(&reps)],
         b.rdflib_timeout,
     )?;
+    if !out.contains("parse ") {
+        bail!("rdflib did not parse the N-Quads within the limit");
+    }
     let mut times = parse_times(&out)?;
     let parse = match times.iter().position(|(n, _)| n == "parse") {
         Some(i) => times.remove(i).1[0],
