@@ -787,7 +787,7 @@ fn literal_value(t: &Term) -> String {
 }
 
 /// Total size in bytes of the files below `path` (0 if unreadable).
-fn dir_size(path: &Path) -> u64 {
+pub fn dir_size(path: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(path) else {
         return 0;
     };

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use newsgraph::store::dir_size;
 
 /// Deterministic corpus generator and benchmark runner for newsgraph.
 #[derive(Parser, Debug)]
@@ -640,20 +641,6 @@ fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
 
 fn repeat(n: usize, mut f: impl FnMut() -> Result<Sample>) -> Result<Vec<Sample>> {
     (0..n).map(|_| f()).collect()
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.file_type() {
-            Ok(t) if t.is_dir() => dir_size(&e.path()),
-            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
-            _ => 0,
-        })
-        .sum()
 }
 
 struct Table {
