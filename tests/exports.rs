@@ -13,13 +13,14 @@ use std::sync::OnceLock;
 
 use newsgraph::export::{self, ExportFormat};
 use newsgraph::graph::{Graph, Selection};
-use newsgraph::model::{
-    entity_iri, DocumentGraph, DocumentMeta, Entity, EntityType, Evidence, Fact, Relation,
-};
+use newsgraph::model::{DocumentGraph, DocumentMeta, Entity, EntityType, Relation};
 use newsgraph::ontology::Ontology;
 use newsgraph::pipeline::{self, ExtractOptions};
 use newsgraph::store::GraphStore;
 use serde_json::Value;
+
+mod common;
+use common::{entity, fact};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -101,32 +102,6 @@ fn seed_store() -> GraphStore {
     let store = GraphStore::in_memory().unwrap();
     store.replace_documents(&extracted.documents).unwrap();
     store
-}
-
-fn entity(kind: EntityType, label: &str, aliases: &[&str]) -> Entity {
-    Entity {
-        iri: entity_iri(kind, label),
-        kind,
-        label: label.to_string(),
-        aliases: aliases.iter().map(|a| a.to_string()).collect(),
-    }
-}
-
-fn fact(s: &Entity, relation: Relation, o: &Entity, sentence: usize, text: &str) -> Fact {
-    Fact {
-        subject: s.iri.clone(),
-        relation,
-        object: o.iri.clone(),
-        evidence: Evidence {
-            sentence,
-            text: text.to_string(),
-            start: sentence * 100,
-            end: sentence * 100 + text.chars().count(),
-            rule: format!("test.{relation}"),
-            confidence: 0.9,
-            ..Evidence::default()
-        },
-    }
 }
 
 /// A label with everything that breaks careless writers: quotes, `<`, `&`,

@@ -10,6 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::Duration;
 
+mod common;
+use common::ok;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -21,15 +24,6 @@ fn newsgraph(store: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run newsgraph")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "newsgraph failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// The `oxigraph` server binary: on PATH, else in .venv.

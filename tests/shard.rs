@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::ok;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -15,15 +18,6 @@ fn newsgraph(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run newsgraph")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "newsgraph failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn path(p: &Path) -> &str {

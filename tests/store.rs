@@ -6,8 +6,7 @@ use std::path::Path;
 
 use newsgraph::export::{self, ExportFormat};
 use newsgraph::model::{
-    document_iri, entity_iri, DocumentGraph, DocumentMeta, Entity, EntityType, Evidence, Fact,
-    Relation, ONTOLOGY_NS,
+    document_iri, DocumentGraph, DocumentMeta, Entity, EntityType, Relation, ONTOLOGY_NS,
 };
 use newsgraph::query::{run_query, ResultsFormat};
 use newsgraph::store::{document_quads, GraphStore};
@@ -15,31 +14,8 @@ use newsgraph::Error;
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::GraphName;
 
-fn entity(kind: EntityType, label: &str, aliases: &[&str]) -> Entity {
-    Entity {
-        iri: entity_iri(kind, label),
-        kind,
-        label: label.to_string(),
-        aliases: aliases.iter().map(|a| a.to_string()).collect(),
-    }
-}
-
-fn fact(s: &Entity, relation: Relation, o: &Entity, sentence: usize, text: &str) -> Fact {
-    Fact {
-        subject: s.iri.clone(),
-        relation,
-        object: o.iri.clone(),
-        evidence: Evidence {
-            sentence,
-            text: text.to_string(),
-            start: sentence * 100,
-            end: sentence * 100 + text.chars().count(),
-            rule: format!("test.{relation}"),
-            confidence: 0.9,
-            ..Evidence::default()
-        },
-    }
-}
+mod common;
+use common::{entity, fact};
 
 fn gwangju() -> Entity {
     entity(EntityType::Organization, "광주광역시", &["광주시"])

@@ -1,0 +1,45 @@
+//! Helpers shared by the integration tests (each test binary uses some).
+#![allow(dead_code)]
+
+use std::process::Output;
+
+use newsgraph::model::{entity_iri, Entity, EntityType, Evidence, Fact, Relation};
+
+/// An entity with its deterministic IRI.
+pub fn entity(kind: EntityType, label: &str, aliases: &[&str]) -> Entity {
+    Entity {
+        iri: entity_iri(kind, label),
+        kind,
+        label: label.to_string(),
+        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+/// A fact found by a test rule with confidence 0.9 in sentence `sentence`
+/// (offsets 100 characters apart).
+pub fn fact(s: &Entity, relation: Relation, o: &Entity, sentence: usize, text: &str) -> Fact {
+    Fact {
+        subject: s.iri.clone(),
+        relation,
+        object: o.iri.clone(),
+        evidence: Evidence {
+            sentence,
+            text: text.to_string(),
+            start: sentence * 100,
+            end: sentence * 100 + text.chars().count(),
+            rule: format!("test.{relation}"),
+            confidence: 0.9,
+            ..Evidence::default()
+        },
+    }
+}
+
+/// The standard output of a command that must have succeeded.
+pub fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "newsgraph failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
