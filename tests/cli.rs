@@ -405,3 +405,20 @@ fn euc_kr_input_is_decoded() {
     assert!(run.stdout.contains("부산광역시"), "{}", run.stdout);
     assert!(run.stdout.contains("headOf"), "{}", run.stdout);
 }
+
+/// `./scripts/build-seeds` runs `cargo run --release -- …`: with the bench
+/// runner as a second binary, Cargo must be told which one `cargo run` means.
+#[test]
+fn cargo_run_means_the_newsgraph_binary() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("Cargo.toml");
+    assert!(
+        manifest.contains("default-run = \"newsgraph\""),
+        "Cargo.toml lacks default-run"
+    );
+    let script =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/build-seeds"))
+            .expect("script");
+    assert!(script.contains("cargo run --release"), "{script}");
+}
