@@ -195,6 +195,21 @@ struct Sender<'a> {
 }
 
 impl Sender<'_> {
+    /// Sends one SPARQL Update request holding `documents` documents
+    /// (`quads` quads) and counts them in the summary.
+    fn send_update_batch(&mut self, batch: &str, documents: usize, quads: usize) -> Result<()> {
+        let endpoint = self.options.endpoint.clone();
+        self.send(
+            "POST",
+            &endpoint,
+            "application/sparql-update",
+            batch.as_bytes(),
+        )?;
+        self.summary.documents += documents;
+        self.summary.quads += quads;
+        Ok(())
+    }
+
     /// Sends one request, retrying transient failures.
     fn send(&mut self, method: &str, url: &str, content_type: &str, body: &[u8]) -> Result<()> {
         let mut attempt = 0;
@@ -354,14 +369,7 @@ pub fn push(
                 batch_quads += quads.len();
                 batch_documents += 1;
                 if batch_quads >= options.batch_quads.max(1) {
-                    sender.send(
-                        "POST",
-                        &options.endpoint,
-                        "application/sparql-update",
-                        batch.as_bytes(),
-                    )?;
-                    sender.summary.documents += batch_documents;
-                    sender.summary.quads += batch_quads;
+                    sender.send_update_batch(&batch, batch_documents, batch_quads)?;
                     progress(sender.summary.documents);
                     batch.clear();
                     batch_quads = 0;
@@ -371,14 +379,7 @@ pub fn push(
         }
     }
     if batch_documents > 0 {
-        sender.send(
-            "POST",
-            &options.endpoint,
-            "application/sparql-update",
-            batch.as_bytes(),
-        )?;
-        sender.summary.documents += batch_documents;
-        sender.summary.quads += batch_quads;
+        sender.send_update_batch(&batch, batch_documents, batch_quads)?;
         progress(sender.summary.documents);
     }
     Ok(sender.summary)
