@@ -14,6 +14,8 @@ use newsgraph::query::{run_query_with_params, ResultsFormat};
 use newsgraph::store::GraphStore;
 use serde_json::Value;
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -375,18 +377,7 @@ fn disk_store() -> (&'static Path, std::sync::MutexGuard<'static, ()>) {
     let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = DIR.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir");
-        let out = Command::new(env!("CARGO_BIN_EXE_newsgraph"))
-            .arg("--store")
-            .arg(dir.path().join("db"))
-            .args(["--quiet", "build"])
-            .arg(root().join("seeds"))
-            .output()
-            .expect("run newsgraph build");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::build_seed_store(&dir.path().join("db"));
         dir
     });
     (dir.path(), guard)

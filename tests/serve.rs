@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -20,18 +22,7 @@ fn root() -> PathBuf {
 /// Builds the seed graph into `dir/db` with the binary.
 fn build_seeds(dir: &Path) -> PathBuf {
     let db = dir.join("db");
-    let out = Command::new(env!("CARGO_BIN_EXE_newsgraph"))
-        .arg("--store")
-        .arg(&db)
-        .args(["--quiet", "build"])
-        .arg(root().join("seeds"))
-        .output()
-        .expect("run newsgraph build");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::build_seed_store(&db);
     db
 }
 

@@ -43,3 +43,20 @@ pub fn ok(out: Output) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Builds the seed articles into an on-disk store at `db` with the real binary.
+pub fn build_seed_store(db: &std::path::Path) {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsgraph"))
+        .arg("--store")
+        .arg(db)
+        .args(["--quiet", "build"])
+        .arg(seeds)
+        .output()
+        .expect("run newsgraph build");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
