@@ -27,34 +27,15 @@ pub struct DocumentExtraction {
     pub article_titles: Vec<Option<String>>,
 }
 
-impl DocumentExtraction {
-    /// Local entities that are kept: mentioned in a retained mention.
-    fn kept(&self) -> Vec<bool> {
-        let mut kept = vec![false; self.recognised.entities.len()];
-        for m in self.recognised.sentences.iter().flat_map(|s| &s.mentions) {
-            kept[m.entity] = true;
-        }
-        // The organisation a kept one is named after (더불어민주당 of
-        // 더불어민주당 미래경제성장전략위원회) is mentioned too.
-        for i in 0..kept.len() {
-            if kept[i] {
-                if let Some(p) = self.recognised.entities[i].parent {
-                    kept[p] = true;
-                }
-            }
-        }
-        for (i, e) in self.recognised.entities.iter().enumerate() {
-            if e.kind == EntityType::Organization && !e.strong {
-                kept[i] = false;
-            }
-        }
-        kept
-    }
-}
-
+/// Union-find over name nodes.
+#[derive(Debug, Default)]
 struct UnionFind(Vec<usize>);
 
 impl UnionFind {
+    fn push(&mut self) -> usize {
+        self.0.push(self.0.len());
+        self.0.len() - 1
+    }
     fn find(&mut self, x: usize) -> usize {
         let mut root = x;
         while self.0[root] != root {
@@ -81,89 +62,182 @@ fn label_score(name: &str) -> (usize, usize) {
     (hangul + name.chars().count(), hangul)
 }
 
-/// Resolves the entities of all documents and returns one graph per
-/// document, with facts at or above `min_confidence`.
-pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<DocumentGraph> {
-    // One slot per kept local entity.
-    let mut slots: Vec<(usize, usize)> = Vec::new();
-    let mut slot_of: Vec<Vec<Option<usize>>> = Vec::with_capacity(docs.len());
-    for (d, doc) in docs.iter().enumerate() {
-        let kept = doc.kept();
-        let mut map = vec![None; doc.recognised.entities.len()];
-        for (e, keep) in kept.into_iter().enumerate() {
+/// Whether `candidate` is a better label than `current`: fullest first,
+/// equal ones by the smaller string, so the label does not depend on the
+/// order documents come in.
+fn better_label(candidate: &str, current: &str) -> bool {
+    label_score(candidate)
+        .cmp(&label_score(current))
+        .then_with(|| current.cmp(candidate))
+        .is_gt()
+}
+
+/// The names by which the entities of many documents are one: the first
+/// half of resolution, fed one document at a time, so a run over a corpus
+/// keeps only its distinct names in memory, never its documents.
+#[derive(Debug, Default)]
+pub struct EntityIndex {
+    nodes: HashMap<(EntityType, String), usize>,
+    union: UnionFind,
+    /// The best label seen on entities whose first name is the node.
+    best_label: Vec<Option<String>>,
+    /// Canonical names voted for by entities whose first name is the node.
+    canonical_votes: Vec<Vec<(String, usize)>>,
+}
+
+impl EntityIndex {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn node(&mut self, kind: EntityType, name: &str) -> usize {
+        if let Some(&n) = self.nodes.get(&(kind, name.to_string())) {
+            return n;
+        }
+        let n = self.union.push();
+        self.best_label.push(None);
+        self.canonical_votes.push(Vec::new());
+        self.nodes.insert((kind, name.to_string()), n);
+        n
+    }
+
+    /// Adds the entities a document keeps (see [`DocumentExtraction`]).
+    pub fn add(&mut self, recognised: &Recognised) {
+        for (e, keep) in kept_entities(recognised).into_iter().enumerate() {
             if keep {
-                map[e] = Some(slots.len());
-                slots.push((d, e));
+                self.add_entity(&recognised.entities[e]);
             }
-        }
-        slot_of.push(map);
-    }
-    let entity = |slot: usize| -> &LocalEntity {
-        let (d, e) = slots[slot];
-        &docs[d].recognised.entities[e]
-    };
-    let mut uf = UnionFind((0..slots.len()).collect());
-    let mut by_name: HashMap<(EntityType, String), usize> = HashMap::new();
-    for slot in 0..slots.len() {
-        let e = entity(slot);
-        let keys = e
-            .canonical
-            .iter()
-            .chain(e.names.iter().filter(|n| !e.generic_names.contains(n)));
-        for name in keys {
-            match by_name.get(&(e.kind, name.clone())) {
-                Some(&other) => uf.union(slot, other),
-                None => {
-                    by_name.insert((e.kind, name.clone()), slot);
-                }
-            }
-        }
-    }
-    // Label per cluster.
-    let mut labels: HashMap<usize, String> = HashMap::new();
-    let mut canonical_votes: HashMap<usize, HashMap<String, usize>> = HashMap::new();
-    for slot in 0..slots.len() {
-        let root = uf.find(slot);
-        let e = entity(slot);
-        if let Some(c) = &e.canonical {
-            *canonical_votes
-                .entry(root)
-                .or_default()
-                .entry(c.clone())
-                .or_default() += 1;
-        }
-        let best = e.label().to_string();
-        let current = labels.entry(root).or_insert_with(|| best.clone());
-        // Fullest first; equal ones by the smaller string, so the label
-        // does not depend on the order documents come in.
-        let better = label_score(&best)
-            .cmp(&label_score(current))
-            .then_with(|| current.as_str().cmp(best.as_str()))
-            .is_gt();
-        if better {
-            *current = best;
-        }
-    }
-    for (root, votes) in canonical_votes {
-        if let Some((c, _)) = votes
-            .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
-        {
-            labels.insert(root, c);
         }
     }
 
-    let mut out = Vec::with_capacity(docs.len());
-    for (d, doc) in docs.into_iter().enumerate() {
+    fn add_entity(&mut self, e: &LocalEntity) {
+        let keys: Vec<&String> = entity_keys(e).collect();
+        let Some(first) = keys.first() else { return };
+        let first = self.node(e.kind, first);
+        for name in &keys[1..] {
+            let other = self.node(e.kind, name);
+            self.union.union(first, other);
+        }
+        let best = e.label();
+        match &mut self.best_label[first] {
+            Some(current) if !better_label(best, current) => {}
+            slot => *slot = Some(best.to_string()),
+        }
+        if let Some(c) = &e.canonical {
+            let votes = &mut self.canonical_votes[first];
+            match votes.iter_mut().find(|(name, _)| name == c) {
+                Some((_, n)) => *n += 1,
+                None => votes.push((c.clone(), 1)),
+            }
+        }
+    }
+
+    /// Chooses one label per group of names.
+    pub fn finish(mut self) -> Resolution {
+        let mut label_of_root: HashMap<usize, String> = HashMap::new();
+        let mut votes_of_root: HashMap<usize, HashMap<String, usize>> = HashMap::new();
+        for node in 0..self.best_label.len() {
+            let root = self.union.find(node);
+            if let Some(best) = self.best_label[node].take() {
+                match label_of_root.get_mut(&root) {
+                    Some(current) if !better_label(&best, current) => {}
+                    Some(current) => *current = best,
+                    None => {
+                        label_of_root.insert(root, best);
+                    }
+                }
+            }
+            for (c, n) in std::mem::take(&mut self.canonical_votes[node]) {
+                *votes_of_root.entry(root).or_default().entry(c).or_default() += n;
+            }
+        }
+        for (root, votes) in votes_of_root {
+            if let Some((c, _)) = votes
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+            {
+                label_of_root.insert(root, c);
+            }
+        }
+        let mut labels = HashMap::with_capacity(self.nodes.len());
+        for (key, node) in self.nodes {
+            let root = self.union.find(node);
+            if let Some(label) = label_of_root.get(&root) {
+                labels.insert(key, label.clone());
+            }
+        }
+        Resolution { labels }
+    }
+}
+
+/// The names an entity is merged by: its canonical name and every name
+/// that is not generic.
+fn entity_keys(e: &LocalEntity) -> impl Iterator<Item = &String> {
+    e.canonical
+        .iter()
+        .chain(e.names.iter().filter(|n| !e.generic_names.contains(n)))
+}
+
+/// Local entities that are kept: mentioned in a retained mention.
+fn kept_entities(recognised: &Recognised) -> Vec<bool> {
+    let mut kept = vec![false; recognised.entities.len()];
+    for m in recognised.sentences.iter().flat_map(|s| &s.mentions) {
+        kept[m.entity] = true;
+    }
+    // The organisation a kept one is named after (더불어민주당 of
+    // 더불어민주당 미래경제성장전략위원회) is mentioned too.
+    for i in 0..kept.len() {
+        if kept[i] {
+            if let Some(p) = recognised.entities[i].parent {
+                kept[p] = true;
+            }
+        }
+    }
+    for (i, e) in recognised.entities.iter().enumerate() {
+        if e.kind == EntityType::Organization && !e.strong {
+            kept[i] = false;
+        }
+    }
+    kept
+}
+
+/// The label of every name of a run: the second half of resolution.
+#[derive(Debug, Default)]
+pub struct Resolution {
+    labels: HashMap<(EntityType, String), String>,
+}
+
+impl Resolution {
+    /// How many distinct names the run resolved.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether no name was resolved.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    fn label_of(&self, e: &LocalEntity) -> String {
+        entity_keys(e)
+            .next()
+            .and_then(|k| self.labels.get(&(e.kind, k.clone())))
+            .cloned()
+            .unwrap_or_else(|| e.label().to_string())
+    }
+
+    /// The graph of one document of the run, with facts at or above
+    /// `min_confidence`.
+    pub fn document_graph(&self, doc: DocumentExtraction, min_confidence: f32) -> DocumentGraph {
+        let kept = kept_entities(&doc.recognised);
         let mut entities: Vec<Entity> = Vec::new();
         let mut iri_of: Vec<Option<String>> = vec![None; doc.recognised.entities.len()];
         for (e, local) in doc.recognised.entities.iter().enumerate() {
-            let Some(slot) = slot_of[d][e] else { continue };
-            let root = uf.find(slot);
-            let label = labels
-                .get(&root)
-                .cloned()
-                .unwrap_or_else(|| local.label().to_string());
+            if !kept[e] {
+                continue;
+            }
+            let label = self.label_of(local);
             let iri = entity_iri(local.kind, &label);
             let aliases: BTreeSet<String> = local
                 .names
@@ -222,11 +296,23 @@ pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<Docume
                 },
             });
         }
-        out.push(DocumentGraph {
+        DocumentGraph {
             meta: doc.meta,
             entities,
             facts,
-        });
+        }
     }
-    out
+}
+
+/// Resolves the entities of all documents and returns one graph per
+/// document, with facts at or above `min_confidence`.
+pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<DocumentGraph> {
+    let mut index = EntityIndex::new();
+    for doc in &docs {
+        index.add(&doc.recognised);
+    }
+    let resolution = index.finish();
+    docs.into_iter()
+        .map(|doc| resolution.document_graph(doc, min_confidence))
+        .collect()
 }
