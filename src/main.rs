@@ -16,7 +16,7 @@ use newsgraph::graph::Selection;
 use newsgraph::model::{DocumentGraph, EntityType, Relation};
 use newsgraph::ontology::Ontology;
 use newsgraph::params::QueryParam;
-use newsgraph::pipeline::{ExtractOptions, Extracted};
+use newsgraph::pipeline::{ExtractOptions, Extracted, StreamSummary};
 use newsgraph::query::{self, ResultsFormat};
 use newsgraph::shard::Shard;
 use newsgraph::store::{self, GraphStore, PREFIXES};
@@ -68,6 +68,11 @@ enum Command {
         /// this directory.
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
+        /// Commit new documents to the store every N documents (default:
+        /// every million quads). A build that is killed keeps what was
+        /// committed; smaller commits lose less and build more slowly.
+        #[arg(long, value_name = "N")]
+        commit_every: Option<usize>,
     },
     /// Extract the inputs and print their RDF (no store).
     Extract {
@@ -350,7 +355,14 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             inputs,
             min_confidence,
             export,
-        } => build(cli, inputs, *min_confidence, export.as_deref()),
+            commit_every,
+        } => build(
+            cli,
+            inputs,
+            *min_confidence,
+            export.as_deref(),
+            *commit_every,
+        ),
         Command::Extract {
             inputs,
             format,
@@ -432,7 +444,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             if !gold.is_dir() {
                 bail!("gold directory {} not found", gold.display());
             }
-            let extracted = run_extraction(cli, inputs, *min_confidence, false, None)?;
+            let extracted = run_extraction(cli, inputs, *min_confidence)?;
             let report = newsgraph::eval::evaluate(gold, &extracted.documents)
                 .with_context(|| format!("cannot evaluate against {}", gold.display()))?;
             let stdout = std::io::stdout();
@@ -489,38 +501,91 @@ fn open_for_write(cli: &Cli) -> Result<GraphStore> {
 }
 
 fn exit_for(extracted: &Extracted) -> ExitCode {
-    if extracted.skipped.is_empty() {
+    exit_code(&extracted.skipped)
+}
+
+/// 0 when every input was read, 1 when some were skipped.
+fn exit_code(skipped: &[newsgraph::Error]) -> ExitCode {
+    if skipped.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
 }
 
-/// Checks the inputs, loads the ontology and runs the pipeline with a
-/// progress bar; prints every skipped input.
-fn run_extraction(
-    cli: &Cli,
-    inputs: &[PathBuf],
-    min_confidence: Option<f32>,
-    show_progress: bool,
-    shard: Option<Shard>,
-) -> Result<Extracted> {
+/// Checks the inputs, loads the ontology and extracts every document into
+/// memory (for `eval`); prints every skipped input.
+fn run_extraction(cli: &Cli, inputs: &[PathBuf], min_confidence: Option<f32>) -> Result<Extracted> {
     for input in inputs {
         if input != Path::new("-") && std::fs::symlink_metadata(input).is_err() {
             bail!("input {} not found", input.display());
         }
     }
-    let ontology =
-        Ontology::load(cli.ontology.as_deref()).with_context(|| match &cli.ontology {
-            Some(dir) => format!("cannot load the ontology from {}", dir.display()),
-            None => "cannot load the built-in ontology".to_string(),
-        })?;
+    let ontology = load_ontology(cli)?;
     let mut options = ExtractOptions::default();
     options.read.text_column = cli.text_column.clone();
     if let Some(m) = min_confidence {
         options.min_confidence = m;
     }
-    let bar = if show_progress && !cli.quiet && std::io::stderr().is_terminal() {
+    let extracted = newsgraph::pipeline::extract_inputs(inputs, &ontology, &options, &|_| {})
+        .context("extraction failed")?;
+    for skipped in &extracted.skipped {
+        eprintln!("newsgraph: skipped {skipped}");
+    }
+    Ok(extracted)
+}
+
+/// Loads the ontology named on the command line (or the built-in one).
+fn load_ontology(cli: &Cli) -> Result<Ontology> {
+    Ontology::load(cli.ontology.as_deref()).with_context(|| match &cli.ontology {
+        Some(dir) => format!("cannot load the ontology from {}", dir.display()),
+        None => "cannot load the built-in ontology".to_string(),
+    })
+}
+
+/// Runs the streaming pipeline with a progress spinner: `prepare` runs in
+/// parallel on each document graph, `consume` gets the results in input
+/// order. Prints every skipped input.
+fn stream_extraction<T: Send>(
+    cli: &Cli,
+    inputs: &[PathBuf],
+    min_confidence: Option<f32>,
+    shard: Option<Shard>,
+    prepare: &(dyn Fn(DocumentGraph) -> T + Sync),
+    consume: &mut dyn FnMut(T) -> newsgraph::Result<()>,
+) -> Result<StreamSummary> {
+    for input in inputs {
+        if input != Path::new("-") && std::fs::symlink_metadata(input).is_err() {
+            bail!("input {} not found", input.display());
+        }
+    }
+    let ontology = load_ontology(cli)?;
+    let mut options = ExtractOptions::default();
+    options.read.text_column = cli.text_column.clone();
+    if let Some(m) = min_confidence {
+        options.min_confidence = m;
+    }
+    let bar = progress_bar(cli, true);
+    let keep = |id: &str| shard.is_none_or(|s| s.contains(id));
+    let result = newsgraph::pipeline::extract_streaming(
+        inputs,
+        &ontology,
+        &options,
+        &keep,
+        &|n: usize| bar.set_position(n as u64),
+        prepare,
+        consume,
+    );
+    bar.finish_and_clear();
+    let summary = result?;
+    for skipped in &summary.skipped {
+        eprintln!("newsgraph: skipped {skipped}");
+    }
+    Ok(summary)
+}
+
+fn progress_bar(cli: &Cli, show: bool) -> ProgressBar {
+    if show && !cli.quiet && std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
         if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} documents  {elapsed}") {
             bar.set_style(style);
@@ -529,17 +594,34 @@ fn run_extraction(
         bar
     } else {
         ProgressBar::hidden()
-    };
-    let result =
-        newsgraph::shard::extract_shard(inputs, shard, &ontology, &options, &|n: usize| {
-            bar.set_position(n as u64)
-        });
-    bar.finish_and_clear();
-    let extracted = result.context("extraction failed")?;
-    for skipped in &extracted.skipped {
-        eprintln!("newsgraph: skipped {skipped}");
     }
-    Ok(extracted)
+}
+
+/// Distinct entities and relation triples seen by a build, kept as hashes
+/// (a symmetric relation counted once per unordered pair).
+#[derive(Default)]
+struct GraphCounts {
+    entities: HashSet<u64>,
+    relations: HashSet<u64>,
+}
+
+impl GraphCounts {
+    fn add(&mut self, doc: &DocumentGraph) {
+        use newsgraph::shard::stable_hash;
+        for e in &doc.entities {
+            self.entities.insert(stable_hash(&e.iri));
+        }
+        for f in &doc.facts {
+            let (s, o) = (f.subject.as_str(), f.object.as_str());
+            let (s, o) = if f.relation.is_symmetric() && o < s {
+                (o, s)
+            } else {
+                (s, o)
+            };
+            self.relations
+                .insert(stable_hash(&format!("{s} {} {o}", f.relation.as_str())));
+        }
+    }
 }
 
 fn build(
@@ -547,13 +629,29 @@ fn build(
     inputs: &[PathBuf],
     min_confidence: Option<f32>,
     export_dir: Option<&Path>,
+    commit_every: Option<usize>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
     // Open the store first: a bad store should fail before a long extraction.
     let store = open_for_write(cli)?;
-    let extracted = run_extraction(cli, inputs, min_confidence, true, None)?;
-    store
-        .replace_documents(&extracted.documents)
+    let mut writer = store
+        .writer_committing_every(commit_every)
+        .context("cannot write the documents into the store")?;
+    let mut counts = GraphCounts::default();
+    let prepare = |doc: DocumentGraph| {
+        let quads = store::document_quads(&doc);
+        (doc, quads)
+    };
+    let summary = stream_extraction(cli, inputs, min_confidence, None, &prepare, &mut |(
+        doc,
+        quads,
+    )| {
+        counts.add(&doc);
+        writer.write(&doc.meta.iri(), quads)
+    })
+    .context("cannot write the documents into the store")?;
+    writer
+        .finish()
         .context("cannot write the documents into the store")?;
     if let Some(dir) = export_dir {
         export::write_csv_dir(&store, dir)
@@ -566,45 +664,21 @@ fn build(
             .with_context(|| format!("cannot export Turtle to {}", ttl.display()))?;
     }
     if !cli.quiet {
-        let (entities, relations) = count_graph(&extracted.documents);
-        let skipped = match extracted.skipped.len() {
+        let skipped = match summary.skipped.len() {
             0 => String::new(),
             n => format!(", {n} skipped"),
         };
         eprintln!(
             "built {} documents: {} entities, {} relations in {:.2}s (store {}){}",
-            extracted.documents.len(),
-            entities,
-            relations,
+            summary.documents,
+            counts.entities.len(),
+            counts.relations.len(),
             started.elapsed().as_secs_f64(),
             store.display_path().display(),
             skipped
         );
     }
-    Ok(exit_for(&extracted))
-}
-
-/// Distinct entities and distinct relation triples (a symmetric relation
-/// counted once per unordered pair) of the documents.
-fn count_graph(docs: &[DocumentGraph]) -> (usize, usize) {
-    let entities: HashSet<&str> = docs
-        .iter()
-        .flat_map(|d| d.entities.iter().map(|e| e.iri.as_str()))
-        .collect();
-    let relations: HashSet<(&str, &str, &str)> = docs
-        .iter()
-        .flat_map(|d| d.facts.iter())
-        .map(|f| {
-            let (s, o) = (f.subject.as_str(), f.object.as_str());
-            let (s, o) = if f.relation.is_symmetric() && o < s {
-                (o, s)
-            } else {
-                (s, o)
-            };
-            (s, f.relation.as_str(), o)
-        })
-        .collect();
-    (entities.len(), relations.len())
+    Ok(exit_code(&summary.skipped))
 }
 
 fn extract(
@@ -614,35 +688,60 @@ fn extract(
     min_confidence: Option<f32>,
     shard: Option<Shard>,
 ) -> Result<ExitCode> {
-    let extracted = run_extraction(cli, inputs, min_confidence, true, shard)?;
     let (rdf_format, with_prefixes) = match format {
         ExtractFormat::Nquads => (RdfFormat::NQuads, false),
         ExtractFormat::Turtle => (RdfFormat::Turtle, true),
         ExtractFormat::Trig => (RdfFormat::TriG, true),
     };
+    let stdout = std::io::stdout();
+    let out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    if rdf_format == RdfFormat::NQuads {
+        // N-Quads needs no prefixes or state: each document is serialised
+        // in parallel, then written in input order.
+        let mut out = out;
+        let prepare = |doc: DocumentGraph| -> Vec<u8> {
+            let mut buf = Vec::with_capacity(16 * 1024);
+            let mut writer = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(&mut buf);
+            for quad in store::document_quads(&doc) {
+                // Writing into a Vec cannot fail.
+                let _ = writer.serialize_quad(&quad);
+            }
+            let _ = writer.finish();
+            buf
+        };
+        let summary = stream_extraction(cli, inputs, min_confidence, shard, &prepare, &mut |buf| {
+            out.write_all(&buf)
+                .map_err(|e| newsgraph::Error::io("<stdout>", e))
+        })
+        .context("cannot write to standard output")?;
+        out.flush().context("cannot write to standard output")?;
+        return Ok(exit_code(&summary.skipped));
+    }
     let mut serializer = RdfSerializer::from_format(rdf_format);
     if with_prefixes {
         for (prefix, iri) in PREFIXES {
             serializer = serializer.with_prefix(prefix, iri)?;
         }
     }
-    let stdout = std::io::stdout();
-    let mut writer = serializer.for_writer(BufWriter::new(stdout.lock()));
-    for doc in &extracted.documents {
-        for quad in store::document_quads(doc) {
+    let mut writer = serializer.for_writer(out);
+    let prepare = |doc: DocumentGraph| store::document_quads(&doc);
+    let summary = stream_extraction(cli, inputs, min_confidence, shard, &prepare, &mut |quads| {
+        for quad in quads {
             if rdf_format.supports_datasets() {
                 writer.serialize_quad(&quad)
             } else {
                 writer.serialize_triple(quad.as_ref())
             }
-            .context("cannot write to standard output")?;
+            .map_err(|e| newsgraph::Error::io("<stdout>", e))?;
         }
-    }
+        Ok(())
+    })
+    .context("cannot write to standard output")?;
     writer
         .finish()
         .and_then(|mut w| w.flush())
         .context("cannot write to standard output")?;
-    Ok(exit_for(&extracted))
+    Ok(exit_code(&summary.skipped))
 }
 
 /// `newsgraph serve`: binds, prints the endpoint URL on standard output,

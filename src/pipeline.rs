@@ -2,6 +2,8 @@
 //! relate (per document, in parallel over the cores) → resolve (over all
 //! documents of the run).
 
+use std::collections::HashSet;
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -12,10 +14,10 @@ use crate::clean::find_date;
 use crate::error::{Error, Result};
 use crate::model::{DocumentGraph, DocumentMeta};
 use crate::ontology::Ontology;
-use crate::read::{collect_inputs, read_file, RawDocument, ReadOptions};
-use crate::recognise::recognise;
+use crate::read::{collect_inputs, decode_file, read_file, InputFile, RawDocument, ReadOptions};
+use crate::recognise::{recognise, Recognised};
 use crate::relate::relate;
-use crate::resolve::{resolve, DocumentExtraction};
+use crate::resolve::{resolve, DocumentExtraction, EntityIndex};
 use crate::segment::segment;
 
 /// Options of an extraction run.
@@ -139,4 +141,257 @@ pub fn extract_inputs_where(
         skipped,
         bytes,
     })
+}
+
+/// Runs the stages up to recognition: all that resolution needs to know of
+/// a document (the first pass of [`extract_streaming`]).
+pub fn recognise_document(raw: &RawDocument, ontology: &Ontology) -> Recognised {
+    let cleaned = clean(&raw.text);
+    let segmented = segment(&cleaned);
+    recognise(&segmented.sentences, ontology)
+}
+
+/// Documents extracted in parallel between two hand-overs to the consumer:
+/// bounds the memory of a streaming run.
+pub const STREAM_CHUNK: usize = 256;
+
+/// What a streaming run reports when it is done.
+#[derive(Debug, Default)]
+pub struct StreamSummary {
+    /// Documents handed to the consumer.
+    pub documents: usize,
+    /// Inputs (or lines of inputs) that could not be read; the run went on.
+    pub skipped: Vec<Error>,
+    /// Bytes of text read.
+    pub bytes: u64,
+    /// Whether the inputs were read twice (a first pass to resolve entities
+    /// across all documents, then one to extract and hand over).
+    pub two_pass: bool,
+}
+
+/// The documents of the inputs, a group of files at a time, in input order:
+/// each group is read in parallel, then cut into chunks of at most
+/// [`STREAM_CHUNK`] documents.
+struct DocumentChunks<'a> {
+    files: &'a [InputFile],
+    next_file: usize,
+    stdin: Option<&'a [u8]>,
+    options: &'a ReadOptions,
+    keep: &'a (dyn Fn(&str) -> bool + Sync),
+    pending: std::collections::VecDeque<std::result::Result<RawDocument, Error>>,
+}
+
+impl<'a> DocumentChunks<'a> {
+    fn new(
+        files: &'a [InputFile],
+        stdin: Option<&'a [u8]>,
+        options: &'a ReadOptions,
+        keep: &'a (dyn Fn(&str) -> bool + Sync),
+    ) -> Self {
+        DocumentChunks {
+            files,
+            next_file: 0,
+            stdin,
+            options,
+            keep,
+            pending: std::collections::VecDeque::new(),
+        }
+    }
+
+    fn read(&self, file: &InputFile) -> Vec<std::result::Result<RawDocument, Error>> {
+        let read = match (file.path.as_os_str() == "-", self.stdin) {
+            (true, Some(bytes)) => decode_file(file, bytes, self.options),
+            _ => read_file(file, self.options),
+        };
+        match read {
+            Err(e) => vec![Err(e)],
+            Ok(docs) => docs
+                .into_iter()
+                .filter(|doc| doc.as_ref().map_or(true, |raw| (self.keep)(&raw.id)))
+                .collect(),
+        }
+    }
+}
+
+impl Iterator for DocumentChunks<'_> {
+    type Item = Vec<std::result::Result<RawDocument, Error>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.pending.len() < STREAM_CHUNK && self.next_file < self.files.len() {
+            let group_end = (self.next_file + STREAM_CHUNK).min(self.files.len());
+            let group = &self.files[self.next_file..group_end];
+            self.next_file = group_end;
+            let read: Vec<_> = group.par_iter().map(|f| self.read(f)).collect();
+            self.pending.extend(read.into_iter().flatten());
+        }
+        if self.pending.is_empty() {
+            return None;
+        }
+        let n = self.pending.len().min(STREAM_CHUNK);
+        Some(self.pending.drain(..n).collect())
+    }
+}
+
+/// Streams the inputs through every stage and hands each document, in input
+/// order, to `consume` after `prepare` (run in parallel, e.g. to turn the
+/// graph into quads or text). Memory stays bounded whatever the corpus size:
+/// at most a few chunks of [`STREAM_CHUNK`] documents are in flight, and
+/// resolution keeps only the distinct names. When the documents do not fit
+/// in one chunk, the inputs are read twice: a first pass indexes the
+/// entities of every document, the second extracts and hands over.
+/// Standard input (`-`) is kept in memory for the second pass.
+///
+/// Documents whose id `keep` rejects are read but neither extracted nor
+/// counted. A consumer error stops the run and is returned.
+pub fn extract_streaming<T: Send>(
+    inputs: &[PathBuf],
+    ontology: &Ontology,
+    options: &ExtractOptions,
+    keep: &(dyn Fn(&str) -> bool + Sync),
+    progress: &(dyn Fn(usize) + Sync),
+    prepare: &(dyn Fn(DocumentGraph) -> T + Sync),
+    consume: &mut dyn FnMut(T) -> Result<()>,
+) -> Result<StreamSummary> {
+    let (files, mut skipped) = collect_inputs(inputs);
+    let stdin = if files.iter().any(|f| f.path.as_os_str() == "-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        Some(buf)
+    } else {
+        None
+    };
+    let mut summary = StreamSummary::default();
+    let mut chunks = DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep);
+    let first = chunks.next().unwrap_or_default();
+    let single = chunks.next().is_none();
+    let done = AtomicUsize::new(0);
+    let extract = |raw: RawDocument| {
+        let bytes = raw.text.len() as u64;
+        let extraction = extract_document(&raw, ontology);
+        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+        (extraction, bytes)
+    };
+
+    if single {
+        // One chunk: extract once, resolve in memory.
+        let mut extractions = Vec::with_capacity(first.len());
+        for r in first
+            .into_par_iter()
+            .map(|r| r.map(extract))
+            .collect::<Vec<_>>()
+        {
+            match r {
+                Ok((e, b)) => {
+                    summary.bytes += b;
+                    extractions.push(e);
+                }
+                Err(e) => skipped.push(e),
+            }
+        }
+        let prepared: Vec<T> = resolve(extractions, options.min_confidence)
+            .into_par_iter()
+            .map(prepare)
+            .collect();
+        for item in prepared {
+            consume(item)?;
+            summary.documents += 1;
+        }
+        summary.skipped = skipped;
+        return Ok(summary);
+    }
+
+    // Pass 1: index the entities of every document.
+    let mut index = EntityIndex::new();
+    let mut failed: HashSet<String> = HashSet::new();
+    let pass_one = DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep);
+    for chunk in pass_one {
+        let recognised: Vec<_> = chunk
+            .into_par_iter()
+            .map(|r| r.map(|raw| recognise_document(&raw, ontology)))
+            .collect();
+        for r in recognised {
+            match r {
+                Ok(rec) => index.add(&rec),
+                Err(e) => {
+                    failed.insert(e.to_string());
+                    skipped.push(e);
+                }
+            }
+        }
+    }
+    let resolution = index.finish();
+    summary.two_pass = true;
+
+    // Pass 2: extract, resolve, prepare in parallel; consume in order while
+    // the next chunk is being extracted.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<T>>(1);
+    let min_confidence = options.min_confidence;
+    let pass_two = DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep);
+    let mut late_errors = Vec::new();
+    let mut bytes = 0;
+    let consumed = std::thread::scope(|scope| -> Result<()> {
+        let (bytes, late_errors, failed, resolution, extract) =
+            (&mut bytes, &mut late_errors, &failed, &resolution, &extract);
+        let producer = scope.spawn(move || {
+            for chunk in pass_two {
+                let results: Vec<_> = chunk
+                    .into_par_iter()
+                    .map(|r| {
+                        r.map(|raw| {
+                            let (extraction, b) = extract(raw);
+                            (
+                                prepare(resolution.document_graph(extraction, min_confidence)),
+                                b,
+                            )
+                        })
+                    })
+                    .collect();
+                let mut items = Vec::with_capacity(results.len());
+                for r in results {
+                    match r {
+                        Ok((item, b)) => {
+                            *bytes += b;
+                            items.push(item);
+                        }
+                        Err(e) if failed.contains(&e.to_string()) => {}
+                        Err(e) => late_errors.push(e),
+                    }
+                }
+                if sender.send(items).is_err() {
+                    // The consumer stopped on an error.
+                    return;
+                }
+            }
+        });
+        let mut outcome = Ok(());
+        for items in receiver.iter() {
+            for item in items {
+                if let Err(e) = consume(item) {
+                    outcome = Err(e);
+                    break;
+                }
+                summary.documents += 1;
+            }
+            if outcome.is_err() {
+                break;
+            }
+        }
+        drop(receiver);
+        if producer.join().is_err() {
+            return Err(Error::Input {
+                path: PathBuf::from("<pipeline>"),
+                line: 0,
+                message: "an extraction thread panicked".into(),
+            });
+        }
+        outcome
+    });
+    consumed?;
+    summary.bytes = bytes;
+    skipped.extend(late_errors);
+    summary.skipped = skipped;
+    Ok(summary)
 }

@@ -154,17 +154,27 @@ pub fn read_file(file: &InputFile, options: &ReadOptions) -> Result<Vec<Result<R
     } else {
         std::fs::read(&file.path).map_err(|e| Error::io(&file.path, e))?
     };
+    decode_file(file, &bytes, options)
+}
+
+/// Decodes the bytes of one input file (read already, e.g. standard input
+/// kept for a second pass) as [`read_file`] does.
+pub fn decode_file(
+    file: &InputFile,
+    bytes: &[u8],
+    options: &ReadOptions,
+) -> Result<Vec<Result<RawDocument>>> {
     let extension = file
         .path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     match extension.as_str() {
-        "jsonl" | "ndjson" => Ok(read_jsonl(file, &bytes)),
-        "csv" => read_csv(file, &bytes, options),
+        "jsonl" | "ndjson" => Ok(read_jsonl(file, bytes)),
+        "csv" => read_csv(file, bytes, options),
         _ => Ok(vec![Ok(read_page(
             file,
-            &bytes,
+            bytes,
             extension == "html" || extension == "htm",
         ))]),
     }

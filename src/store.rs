@@ -95,10 +95,6 @@ fn node(iri: &str) -> NamedNode {
     })
 }
 
-fn ng(local: &str) -> NamedNode {
-    node(&format!("{ONTOLOGY_NS}{local}"))
-}
-
 fn ko(text: &str) -> Literal {
     Literal::new_language_tagged_literal_unchecked(text, "ko")
 }
@@ -134,13 +130,12 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
     let doc_iri = doc.meta.iri();
     let d = node(&doc_iri);
     let graph = GraphName::NamedNode(d.clone());
-    let mut seen = HashSet::new();
-    let mut quads = Vec::new();
+    // Our own vocabulary: valid IRIs by construction.
+    let ng = |local: &str| NamedNode::new_unchecked(format!("{ONTOLOGY_NS}{local}"));
+    let dcterms = |local: &str| NamedNode::new_unchecked(format!("{DCTERMS_NS}{local}"));
+    let mut quads = Vec::with_capacity(16 + doc.entities.len() * 4 + doc.facts.len() * 16);
     let mut push = |s: &NamedNode, p: NamedNodeRef<'_>, o: Term| {
-        let q = Quad::new(s.clone(), p, o, graph.clone());
-        if seen.insert(q.clone()) {
-            quads.push(q);
-        }
+        quads.push(Quad::new(s.clone(), p, o, graph.clone()));
     };
 
     // The document.
@@ -156,11 +151,7 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
         Literal::new_simple_literal(&doc.meta.source).into(),
     );
     if let Some(title) = doc.meta.title.as_deref().filter(|t| !t.trim().is_empty()) {
-        push(
-            &d,
-            node(&format!("{DCTERMS_NS}title")).as_ref(),
-            ko(title).into(),
-        );
+        push(&d, dcterms("title").as_ref(), ko(title).into());
     }
     if let Some(date) = doc.meta.date.as_deref().filter(|t| !t.trim().is_empty()) {
         let lit = if is_iso_date(date) {
@@ -168,54 +159,76 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
         } else {
             Literal::new_simple_literal(date)
         };
-        push(&d, node(&format!("{DCTERMS_NS}date")).as_ref(), lit.into());
+        push(&d, dcterms("date").as_ref(), lit.into());
     }
-
     if let Some(outlet) = doc.meta.outlet.as_deref().filter(|t| !t.trim().is_empty()) {
         push(
             &d,
-            node(&format!("{DCTERMS_NS}publisher")).as_ref(),
+            dcterms("publisher").as_ref(),
             Literal::new_simple_literal(outlet).into(),
         );
     }
     if let Some(url) = doc.meta.url.as_deref().filter(|t| !t.trim().is_empty()) {
         push(
             &d,
-            node(&format!("{DCTERMS_NS}source")).as_ref(),
+            dcterms("source").as_ref(),
             Literal::new_simple_literal(url).into(),
         );
     }
 
-    // Entities.
-    let alt_label = node(&format!("{SKOS_NS}altLabel"));
+    // Entities (each IRI once, even if a caller's graph lists it twice).
+    let alt_label = NamedNode::new_unchecked(format!("{SKOS_NS}altLabel"));
     let mentioned_in = ng("mentionedIn");
+    let mut entity_nodes: HashMap<&str, NamedNode> = HashMap::with_capacity(doc.entities.len());
+    let mut labels_written: HashSet<(&str, &str)> = HashSet::new();
     for e in &doc.entities {
-        let s = node(&e.iri);
-        push(&s, rdf::TYPE, node(&e.kind.class_iri()).into());
-        push(&s, rdfs::LABEL, ko(&e.label).into());
+        let first = !entity_nodes.contains_key(e.iri.as_str());
+        let s = entity_nodes
+            .entry(e.iri.as_str())
+            .or_insert_with(|| node(&e.iri))
+            .clone();
+        if first {
+            push(&s, rdf::TYPE, node(&e.kind.class_iri()).into());
+            push(&s, rdfs::LABEL, ko(&e.label).into());
+        }
         for alias in &e.aliases {
-            if alias != &e.label {
+            if alias != &e.label && labels_written.insert((e.iri.as_str(), alias.as_str())) {
                 push(&s, alt_label.as_ref(), ko(alias).into());
             }
         }
-        push(&s, mentioned_in.as_ref(), d.clone().into());
+        if first {
+            push(&s, mentioned_in.as_ref(), d.clone().into());
+        }
     }
 
     // Facts, their reification and their sentences.
     let evidence = ng("evidence");
     let rule = ng("rule");
     let confidence = ng("confidence");
-    let derived = node(&format!("{PROV_NS}wasDerivedFrom"));
+    let derived = NamedNode::new_unchecked(format!("{PROV_NS}wasDerivedFrom"));
+    let sentence_class = ng("Sentence");
+    let text = ng("text");
+    let start_offset = ng("startOffset");
+    let end_offset = ng("endOffset");
+    let in_document = ng("inDocument");
+    let article_index = ng("articleIndex");
+    let article_title = ng("articleTitle");
+    let mut stated: HashSet<(&str, Relation, &str)> = HashSet::with_capacity(doc.facts.len());
     let mut sentences = BTreeSet::new();
+    let entity = |iri: &str| entity_nodes.get(iri).cloned().unwrap_or_else(|| node(iri));
     for (n, fact) in doc.facts.iter().enumerate() {
-        let s = node(&fact.subject);
-        let o = node(&fact.object);
+        let s = entity(&fact.subject);
+        let o = entity(&fact.object);
         let p = node(&fact.relation.property_iri());
-        push(&s, p.as_ref(), o.clone().into());
+        if stated.insert((&fact.subject, fact.relation, &fact.object)) {
+            push(&s, p.as_ref(), o.clone().into());
+        }
 
-        let f = node(&format!("{doc_iri}#f{n}"));
+        // The document IRI parsed (or was repaired) above: a fragment of
+        // ASCII letters and digits keeps it valid.
+        let f = NamedNode::new_unchecked(format!("{}#f{n}", d.as_str()));
         let ev = &fact.evidence;
-        let sent = node(&format!("{doc_iri}#s{}", ev.sentence));
+        let sent = NamedNode::new_unchecked(format!("{}#s{}", d.as_str(), ev.sentence));
         push(&f, rdf::TYPE, rdf::STATEMENT.into_owned().into());
         push(&f, rdf::SUBJECT, s.into());
         push(&f, rdf::PREDICATE, p.into());
@@ -233,26 +246,26 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
             Literal::new_typed_literal(decimal(ev.confidence), xsd::DECIMAL).into(),
         );
         if sentences.insert(ev.sentence) {
-            push(&sent, rdf::TYPE, ng("Sentence").into());
-            push(&sent, ng("text").as_ref(), ko(&ev.text).into());
+            push(&sent, rdf::TYPE, sentence_class.clone().into());
+            push(&sent, text.as_ref(), ko(&ev.text).into());
             push(
                 &sent,
-                ng("startOffset").as_ref(),
+                start_offset.as_ref(),
                 Literal::new_typed_literal(ev.start.to_string(), xsd::INTEGER).into(),
             );
             push(
                 &sent,
-                ng("endOffset").as_ref(),
+                end_offset.as_ref(),
                 Literal::new_typed_literal(ev.end.to_string(), xsd::INTEGER).into(),
             );
-            push(&sent, ng("inDocument").as_ref(), d.clone().into());
+            push(&sent, in_document.as_ref(), d.clone().into());
             push(
                 &sent,
-                ng("articleIndex").as_ref(),
+                article_index.as_ref(),
                 Literal::new_typed_literal(ev.article.to_string(), xsd::INTEGER).into(),
             );
             if let Some(title) = ev.article_title.as_deref().filter(|t| !t.trim().is_empty()) {
-                push(&sent, ng("articleTitle").as_ref(), ko(title).into());
+                push(&sent, article_title.as_ref(), ko(title).into());
             }
         }
     }
@@ -381,6 +394,140 @@ pub struct EdgeRow {
     pub confidence: f32,
 }
 
+/// Removes the sorted files a bulk load killed before its commit left in
+/// the store directory (`bulk-*.sst`: never part of the database). Called
+/// with the store open, so its lock keeps other writers out.
+fn remove_stale_bulk_files(path: &Path) {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("bulk-") && name.ends_with(".sst") {
+            // Best effort: a file that stays is only wasted space.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Quads handed to the bulk loader at a time (each batch becomes sorted
+/// files, written by a thread of its own while the next batch fills).
+const BULK_BATCH_QUADS: usize = 200_000;
+/// The bulk loader commits (atomically) after this many quads.
+const BULK_COMMIT_QUADS: usize = 1_000_000;
+
+/// Writes documents into the store one at a time, as a streaming build
+/// hands them over.
+///
+/// Documents new to the store go through Oxigraph's bulk loader, which
+/// writes sorted files and adds them to the store in one atomic step every
+/// [`BULK_COMMIT_QUADS`] quads and at [`finish`](Self::finish): a crash
+/// loses the documents since the last commit, never part of one. A
+/// document the store (or this run) holds already is replaced in a
+/// transaction of its own: its graph is dropped and rewritten at once.
+pub struct DocumentWriter<'a> {
+    store: &'a GraphStore,
+    loader: Option<oxigraph::store::BulkLoader<'a>>,
+    /// Quads of new documents not yet handed to the loader.
+    batch: Vec<Quad>,
+    /// Quads handed to the loader (or batched) since its last commit.
+    pending_quads: usize,
+    /// New documents since the last commit.
+    pending_documents: usize,
+    /// Commit after this many new documents, if set.
+    commit_documents: Option<usize>,
+    was_empty: bool,
+    /// Hashes of the document IRIs written by this writer.
+    written: HashSet<u64>,
+    summary: WriteSummary,
+}
+
+impl fmt::Debug for DocumentWriter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DocumentWriter")
+            .field("store", &self.store)
+            .field("pending_quads", &self.pending_quads)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DocumentWriter<'_> {
+    /// Writes one document (its quads from [`document_quads`]), replacing
+    /// any earlier version of it.
+    pub fn write(&mut self, doc_iri: &str, quads: Vec<Quad>) -> Result<()> {
+        let store = self.store;
+        let first_in_run = self.written.insert(crate::shard::stable_hash(doc_iri));
+        let graph = node(doc_iri);
+        let exists = !first_in_run
+            || (!self.was_empty
+                && store
+                    .store
+                    .contains_named_graph(graph.as_ref())
+                    .map_err(|e| store.store_error(e))?);
+        self.summary.documents += 1;
+        self.summary.quads += quads.len();
+        if exists {
+            if !first_in_run {
+                // An earlier version may still wait in the bulk loader.
+                self.commit()?;
+            }
+            let mut tx = store
+                .store
+                .start_transaction()
+                .map_err(|e| store.store_error(e))?;
+            tx.remove_named_graph(graph.as_ref())
+                .map_err(|e| store.store_error(e))?;
+            tx.extend(quads.iter());
+            return tx.commit().map_err(|e| store.store_error(e));
+        }
+        self.pending_quads += quads.len();
+        self.pending_documents += 1;
+        self.batch.extend(quads);
+        if self.batch.len() >= BULK_BATCH_QUADS {
+            self.flush_batch()?;
+        }
+        if self.pending_quads >= BULK_COMMIT_QUADS
+            || self
+                .commit_documents
+                .is_some_and(|n| self.pending_documents >= n)
+        {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the batched quads to the bulk loader.
+    fn flush_batch(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let store = self.store;
+        let loader = self.loader.get_or_insert_with(|| store.store.bulk_loader());
+        loader
+            .load_quads(std::mem::take(&mut self.batch))
+            .map_err(|e| store.store_error(e))
+    }
+
+    /// Commits what the bulk loader holds.
+    fn commit(&mut self) -> Result<()> {
+        self.flush_batch()?;
+        self.pending_quads = 0;
+        self.pending_documents = 0;
+        match self.loader.take() {
+            Some(loader) => loader.commit().map_err(|e| self.store.store_error(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Commits the last documents and says what was written.
+    pub fn finish(mut self) -> Result<WriteSummary> {
+        self.commit()?;
+        Ok(self.summary)
+    }
+}
+
 /// The Oxigraph store of the knowledge graph, on disk (RocksDB) or in memory.
 #[derive(Clone)]
 pub struct GraphStore {
@@ -435,6 +582,7 @@ impl GraphStore {
                 .map_err(|e| err(format!("cannot create the directory: {e}")))?;
         }
         let store = Store::open(path).map_err(|e| err(describe_open_error(&e)))?;
+        remove_stale_bulk_files(path);
         Ok(GraphStore {
             store,
             path: Some(path.to_path_buf()),
@@ -529,6 +677,29 @@ impl GraphStore {
         }
         tx.commit().map_err(|e| self.store_error(e))?;
         Ok(summary)
+    }
+
+    /// A writer that takes documents one at a time (see [`DocumentWriter`]),
+    /// committing every [`BULK_COMMIT_QUADS`] quads.
+    pub fn writer(&self) -> Result<DocumentWriter<'_>> {
+        self.writer_committing_every(None)
+    }
+
+    /// A writer that also commits after every `documents` new documents
+    /// (smaller commits: less to redo after a crash, a slower build).
+    pub fn writer_committing_every(&self, documents: Option<usize>) -> Result<DocumentWriter<'_>> {
+        let was_empty = self.store.is_empty().map_err(|e| self.store_error(e))?;
+        Ok(DocumentWriter {
+            store: self,
+            loader: None,
+            batch: Vec::new(),
+            pending_quads: 0,
+            pending_documents: 0,
+            commit_documents: documents.map(|n| n.max(1)),
+            was_empty,
+            written: HashSet::new(),
+            summary: WriteSummary::default(),
+        })
     }
 
     /// Runs a SELECT query (with [`sparql_prefixes`] prepended) over the

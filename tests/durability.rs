@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::time::Instant;
 
 use newsgraph::store::GraphStore;
 use oxigraph::io::{RdfFormat, RdfParser};
@@ -97,78 +97,54 @@ fn store_counts(path: &Path) -> (BTreeMap<String, usize>, BTreeSet<String>) {
     (counts, documents)
 }
 
-/// Size of RocksDB's write-ahead logs and tables in `dir` (what grows when a
-/// transaction is committed; the info `LOG` is left out).
-fn written_bytes(dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            name.ends_with(".log") || name.ends_with(".sst")
-        })
-        .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
-        .sum()
-}
-
 #[test]
 fn a_killed_build_leaves_whole_documents_and_a_rerun_completes_it() {
     let tmp = tempfile::tempdir().unwrap();
-    // Several write transactions (they are cut every 100 000 quads).
+    // Several commits: new documents are committed every 250.
     let corpus = corpus(tmp.path(), 3000);
     let expected = expected_counts(&corpus);
     let total: usize = expected.values().sum();
     assert_eq!(expected.len(), 3000);
-    assert!(total > 300_000, "{total} quads: too few transactions");
+    assert!(total > 300_000, "{total} quads: too few commits");
 
-    // Kill points: once the first commit has landed (the write-ahead log
-    // grew by more than 1 MB and then stopped growing), wait 0, 1.5, 3 …
-    // seconds (a deterministic spread over one transaction's cycle of
-    // building and writing), then SIGKILL. An attempt counts when the kill
-    // lands between the first and the last commit.
+    // A clean build gives the time a build takes on this machine now.
     let store = tmp.path().join("store.db");
-    let mut killed = None;
-    for attempt in 0..6u64 {
-        let _ = std::fs::remove_dir_all(&store);
-        let mut child = newsgraph()
-            .arg("--quiet")
+    let build = |store: &Path| {
+        let mut cmd = newsgraph();
+        cmd.arg("--quiet")
             .arg("--store")
-            .arg(&store)
+            .arg(store)
             .arg("build")
-            .arg(&corpus)
+            .arg("--commit-every")
+            .arg("250")
+            .arg(&corpus);
+        cmd
+    };
+    let started = Instant::now();
+    ok(build(&store).output().unwrap());
+    let clean = started.elapsed();
+
+    // Kill points: a deterministic spread over the second half of a build
+    // (documents are written while the second pass runs), then SIGKILL. An
+    // attempt counts when the kill lands between the first and the last
+    // commit.
+    let mut killed = None;
+    for (attempt, fraction) in [0.6, 0.75, 0.5, 0.85, 0.4, 0.95, 0.3]
+        .into_iter()
+        .enumerate()
+    {
+        let _ = std::fs::remove_dir_all(&store);
+        let mut child = build(&store)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Bounded wait: 5 ms steps, at most ~50 minutes.
-        let mut baseline = None;
-        let mut last = 0;
-        let mut committed = false;
-        for _ in 0..600_000 {
-            if child.try_wait().unwrap().is_some() {
-                break;
-            }
-            if store.join("CURRENT").is_file() {
-                let now = written_bytes(&store);
-                let b = *baseline.get_or_insert(now);
-                if now > b + (1 << 20) && now == last {
-                    committed = true;
-                    break;
-                }
-                last = now;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        if committed {
-            std::thread::sleep(Duration::from_millis(attempt * 1500));
-        }
+        std::thread::sleep(clean.mul_f64(fraction));
         // SIGKILL (Child::kill): no destructor runs, nothing is flushed.
         let _ = child.kill();
         let status = child.wait().unwrap();
-        if !committed || status.success() {
-            eprintln!("attempt {attempt}: committed {committed}, {status}");
+        if status.success() {
+            eprintln!("attempt {attempt}: the build finished first");
             continue;
         }
         // The store opens; every document in it is whole.
@@ -209,6 +185,14 @@ fn a_killed_build_leaves_whole_documents_and_a_rerun_completes_it() {
     assert_eq!(counts, expected);
     assert_eq!(documents.len(), expected.len());
     assert_eq!(counts.values().sum::<usize>(), total);
+    // The killed bulk load's unfinished files were cleared away.
+    let leftovers: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("bulk-"))
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
 }
 
 /// Clears the immutable attribute again, whatever happens in the test.

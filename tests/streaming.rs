@@ -1,0 +1,185 @@
+//! The streaming pipeline (`build`, `extract`) gives the same graph as
+//! extracting everything in memory, in input order, from files and from
+//! standard input, when the corpus is larger than one chunk (two passes).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::ok;
+use newsgraph::ontology::Ontology;
+use newsgraph::pipeline::{extract_inputs, extract_streaming, ExtractOptions, STREAM_CHUNK};
+use newsgraph::store::document_quads;
+
+/// Generates `docs` documents into `dir/corpus`.
+fn corpus(dir: &Path, docs: usize) -> PathBuf {
+    ok(Command::new(env!("CARGO_BIN_EXE_newsgraph-bench"))
+        .args([
+            "corpus",
+            "--docs",
+            &docs.to_string(),
+            "--seed",
+            "11",
+            "--out",
+        ])
+        .arg(dir)
+        .output()
+        .unwrap());
+    dir.join("corpus")
+}
+
+fn quad_lines(docs: &[newsgraph::model::DocumentGraph]) -> BTreeSet<String> {
+    docs.iter()
+        .flat_map(document_quads)
+        .map(|q| format!("{q} ."))
+        .collect()
+}
+
+#[test]
+fn two_passes_give_the_in_memory_graph_in_input_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let docs = STREAM_CHUNK * 2 + 37;
+    let corpus = corpus(tmp.path(), docs);
+    let ontology = Ontology::load(None).unwrap();
+    let options = ExtractOptions::default();
+    let inputs = [corpus];
+
+    let in_memory = extract_inputs(&inputs, &ontology, &options, &|_| {}).unwrap();
+    assert_eq!(in_memory.documents.len(), docs);
+
+    let mut streamed = Vec::new();
+    let summary = extract_streaming(
+        &inputs,
+        &ontology,
+        &options,
+        &|_| true,
+        &|_| {},
+        &|doc| doc,
+        &mut |doc| {
+            streamed.push(doc);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(
+        summary.two_pass,
+        "a corpus of {docs} documents needs two passes"
+    );
+    assert_eq!(summary.documents, docs);
+    assert_eq!(summary.bytes, in_memory.bytes);
+    assert!(summary.skipped.is_empty());
+    // Input order, the same graphs.
+    let ids = |d: &[newsgraph::model::DocumentGraph]| -> Vec<String> {
+        d.iter().map(|g| g.meta.id.clone()).collect()
+    };
+    assert_eq!(ids(&streamed), ids(&in_memory.documents));
+    assert_eq!(quad_lines(&streamed), quad_lines(&in_memory.documents));
+}
+
+#[test]
+fn a_consumer_error_stops_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = corpus(tmp.path(), STREAM_CHUNK + 10);
+    let ontology = Ontology::load(None).unwrap();
+    let mut seen = 0;
+    let err = extract_streaming(
+        &[corpus],
+        &ontology,
+        &ExtractOptions::default(),
+        &|_| true,
+        &|_| {},
+        &|doc| doc,
+        &mut |_| {
+            seen += 1;
+            if seen == 3 {
+                Err(newsgraph::Error::io(
+                    "<sink>",
+                    std::io::Error::other("full"),
+                ))
+            } else {
+                Ok(())
+            }
+        },
+    )
+    .expect_err("the sink failed");
+    assert!(err.to_string().contains("full"), "{err}");
+    assert_eq!(seen, 3);
+}
+
+/// Runs `newsgraph --quiet extract ARGS` with `stdin` on standard input.
+fn extract_with_stdin(args: &[&std::ffi::OsStr], stdin: &str) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newsgraph"))
+        .args(["--quiet", "extract"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let text = stdin.to_string();
+    let feeder = std::thread::spawn(move || pipe.write_all(text.as_bytes()));
+    let out = ok(child.wait_with_output().unwrap());
+    feeder.join().unwrap().unwrap();
+    out
+}
+
+#[test]
+fn standard_input_is_read_once_and_used_for_both_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = corpus(tmp.path(), STREAM_CHUNK + 50);
+    let mut files = walk(&corpus);
+    files.sort();
+    let page = std::fs::read_to_string(&files[0]).unwrap();
+    let stdin_graph = "<https://w3id.org/newsgraph/doc/stdin> .";
+    let graph_of = |out: &str, stdin: bool| -> BTreeSet<String> {
+        out.lines()
+            .filter(|l| l.ends_with(stdin_graph) == stdin)
+            .map(str::to_string)
+            .collect()
+    };
+
+    // The page alone on standard input: one chunk, one pass.
+    let alone = extract_with_stdin(&[std::ffi::OsStr::new("-")], &page);
+    // The corpus and the page on standard input: two passes.
+    let both = extract_with_stdin(&[corpus.as_os_str(), std::ffi::OsStr::new("-")], &page);
+    let corpus_only = ok(Command::new(env!("CARGO_BIN_EXE_newsgraph"))
+        .args(["--quiet", "extract"])
+        .arg(&corpus)
+        .output()
+        .unwrap());
+
+    let stdin_alone = graph_of(&alone, true);
+    assert!(stdin_alone.len() > 50, "{} quads", stdin_alone.len());
+    assert!(
+        graph_of(&both, true) == stdin_alone,
+        "standard input's document differs in the two-pass run"
+    );
+    assert!(
+        graph_of(&both, false) == graph_of(&corpus_only, false),
+        "the corpus documents differ when standard input is added"
+    );
+    // The same run twice writes the same bytes: input order, not arrival.
+    let again = ok(Command::new(env!("CARGO_BIN_EXE_newsgraph"))
+        .args(["--quiet", "extract"])
+        .arg(&corpus)
+        .output()
+        .unwrap());
+    assert!(again == corpus_only, "two runs wrote different bytes");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
