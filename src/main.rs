@@ -642,17 +642,22 @@ fn build(
         let quads = store::document_quads(&doc);
         (doc, quads)
     };
-    let summary = stream_extraction(cli, inputs, min_confidence, None, &prepare, &mut |(
-        doc,
-        quads,
-    )| {
+    let mut write = |(doc, quads): (DocumentGraph, Vec<oxigraph::model::Quad>)| {
         counts.add(&doc);
         writer.write(&doc.meta.iri(), quads)
-    })
-    .context("cannot write the documents into the store")?;
-    writer
-        .finish()
-        .context("cannot write the documents into the store")?;
+    };
+    let summary = stream_extraction(cli, inputs, min_confidence, None, &prepare, &mut write)
+        .and_then(|summary| {
+            writer.finish()?;
+            Ok(summary)
+        });
+    let summary = match summary {
+        Ok(summary) => summary,
+        Err(e) => {
+            store.remove_unfinished_bulk_files();
+            return Err(e).context("cannot write the documents into the store");
+        }
+    };
     if let Some(dir) = export_dir {
         export::write_csv_dir(&store, dir)
             .with_context(|| format!("cannot export CSV to {}", dir.display()))?;

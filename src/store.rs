@@ -640,9 +640,32 @@ impl GraphStore {
     }
 
     pub(crate) fn store_error(&self, e: impl fmt::Display) -> Error {
+        let message = e.to_string();
+        let message = if message.contains("No space left on device") {
+            format!(
+                "the disk is full; documents committed before stay whole, free some space \
+                 and run the build again to finish ({message})"
+            )
+        } else if message.contains("File too large") {
+            format!(
+                "a file of the store hit the size limit; documents committed before stay \
+                 whole ({message})"
+            )
+        } else {
+            message
+        };
         Error::Store {
             path: self.display_path(),
-            message: e.to_string(),
+            message,
+        }
+    }
+
+    /// Removes what an interrupted bulk load left in the store directory
+    /// (its unfinished sorted files). Safe while this process holds the
+    /// store: the files are never part of the database.
+    pub fn remove_unfinished_bulk_files(&self) {
+        if let Some(path) = &self.path {
+            remove_stale_bulk_files(path);
         }
     }
 

@@ -338,3 +338,152 @@ fn the_generated_corpus_is_extracted_with_high_recall() {
 const RELATION_RECALL_FLOOR: f64 = 0.93;
 const ENTITY_RECALL_FLOOR: f64 = 0.90;
 const RELATION_PRECISION_FLOOR: f64 = 0.95;
+
+/// Unmounts a test file system again, whatever happens in the test.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Mounts a tmpfs of `megabytes` at `dir`; false where mounting is not
+/// allowed (not root, no CAP_SYS_ADMIN).
+fn mount_tmpfs(dir: &Path, megabytes: usize) -> bool {
+    std::fs::create_dir_all(dir).unwrap();
+    Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+        .arg(dir)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The second build of the disk-full tests: `corpus_parent` holds a
+/// corpus whose documents are new to the store (their ids start with
+/// `corpus/`). Returns the build's standard error.
+fn assert_failed_build_kept_the_store(
+    store: &Path,
+    before: &(BTreeMap<String, usize>, BTreeSet<String>),
+    second_expected: &BTreeMap<String, usize>,
+    out: Output,
+    reopen: impl FnOnce(),
+) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("newsgraph: error:"), "{stderr}");
+    assert!(
+        stderr.contains(&store.display().to_string()),
+        "the error names the store: {stderr}"
+    );
+    reopen();
+    // The documents stored before are as they were; anything else the
+    // build committed before the failure is whole.
+    let (counts, documents) = store_counts(store);
+    for (g, n) in &before.0 {
+        assert_eq!(counts.get(g), Some(n), "document {g} changed");
+    }
+    for (g, n) in &counts {
+        if !before.0.contains_key(g) {
+            assert_eq!(
+                second_expected.get(g),
+                Some(n),
+                "document {g} is partly written"
+            );
+            assert!(documents.contains(g), "{g} lacks its ng:Document");
+        }
+    }
+    assert!(
+        counts.len() < before.0.len() + second_expected.len(),
+        "the build did not fail before the end"
+    );
+    stderr
+}
+
+#[test]
+fn a_full_disk_gives_a_clear_error_and_the_store_keeps_whole_documents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = corpus(&tmp.path().join("a"), 20);
+    // Documents new to the store: ids below `corpus/`.
+    corpus(&tmp.path().join("b"), 1000);
+    let second = tmp.path().join("b");
+    let second_expected = expected_counts(&second);
+
+    // A real full disk: a 12 MB tmpfs (the first store takes about 1 MB,
+    // the second corpus needs tens).
+    let disk = tmp.path().join("disk");
+    if mount_tmpfs(&disk, 12) {
+        let _mounted = Mounted(disk.clone());
+        let store = disk.join("store.db");
+        ok(newsgraph()
+            .args(["--quiet", "--store"])
+            .arg(&store)
+            .arg("build")
+            .arg(&first)
+            .output()
+            .unwrap());
+        let before = store_counts(&store);
+        let out = newsgraph()
+            .arg("--store")
+            .arg(&store)
+            .arg("build")
+            .arg(&second)
+            .output()
+            .unwrap();
+        let stderr =
+            assert_failed_build_kept_the_store(&store, &before, &second_expected, out, || {
+                // Room to open the store again (RocksDB writes on opening).
+                assert!(Command::new("mount")
+                    .args(["-o", "remount,size=256m"])
+                    .arg(&disk)
+                    .status()
+                    .unwrap()
+                    .success());
+            });
+        assert!(stderr.contains("the disk is full"), "{stderr}");
+        // The unfinished bulk files were removed.
+        let leftovers = std::fs::read_dir(&store)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("bulk-"))
+            .count();
+        assert_eq!(leftovers, 0);
+        // With space again, a rerun finishes the build.
+        ok(newsgraph()
+            .args(["--quiet", "--store"])
+            .arg(&store)
+            .arg("build")
+            .arg(&second)
+            .output()
+            .unwrap());
+        let (counts, _) = store_counts(&store);
+        assert_eq!(counts.len(), before.0.len() + second_expected.len());
+    } else {
+        eprintln!("cannot mount a tmpfs here; only the file-size limit case is tested");
+    }
+
+    // The same through the file-size limit (RLIMIT_FSIZE, with SIGXFSZ
+    // ignored: writes fail with EFBIG), which needs no privileges.
+    let store = tmp.path().join("limited.db");
+    ok(newsgraph()
+        .args(["--quiet", "--store"])
+        .arg(&store)
+        .arg("build")
+        .arg(&first)
+        .output()
+        .unwrap());
+    let before = store_counts(&store);
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 8192 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_newsgraph"))
+        .arg("--store")
+        .arg(&store)
+        .arg("build")
+        .arg(&second)
+        .output()
+        .unwrap();
+    let stderr = assert_failed_build_kept_the_store(&store, &before, &second_expected, out, || {});
+    assert!(stderr.contains("size limit"), "{stderr}");
+}
