@@ -534,6 +534,14 @@ impl GraphStore {
     /// Runs a SELECT query (with [`sparql_prefixes`] prepended) over the
     /// union of the named graphs and returns its solutions.
     fn select(&self, body: &str) -> Result<Vec<QuerySolution>> {
+        let mut all = Vec::new();
+        self.select_each(body, |s| all.push(s))?;
+        Ok(all)
+    }
+
+    /// [`select`](Self::select), handing each solution to `each` as it
+    /// comes instead of collecting them (the export reads 10^5 of them).
+    fn select_each(&self, body: &str, mut each: impl FnMut(QuerySolution)) -> Result<()> {
         let text = format!("{}{body}", sparql_prefixes());
         let mut prepared = SparqlEvaluator::new()
             .parse_query(&text)
@@ -544,9 +552,12 @@ impl GraphStore {
             .execute()
             .map_err(|e| self.store_error(e))?
         {
-            QueryResults::Solutions(solutions) => solutions
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| self.store_error(e)),
+            QueryResults::Solutions(solutions) => {
+                for solution in solutions {
+                    each(solution.map_err(|e| self.store_error(e))?);
+                }
+                Ok(())
+            }
             _ => Err(Error::Query("internal query is not a SELECT".into())),
         }
     }
@@ -611,16 +622,17 @@ impl GraphStore {
         let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
         for t in EntityType::ALL {
             let kind = t.as_str();
-            for s in self.select(&format!(
+            let query = format!(
                 "SELECT ?e ?id ?label WHERE {{
                    {{ SELECT ?g ?e WHERE {{ GRAPH ?g {{ ?e a <{}> }} }} }}
                    {{ SELECT ?g ?id WHERE {{ GRAPH ?g {{ ?g ng:documentId ?id }} }} }}
                    OPTIONAL {{ SELECT ?g ?e ?label WHERE {{ GRAPH ?g {{ ?e rdfs:label ?label }} }} }}
                  }}",
                 t.class_iri()
-            ))? {
+            );
+            self.select_each(&query, |s| {
                 let (Some(e), Some(id)) = (s.get("e"), s.get("id")) else {
-                    continue;
+                    return;
                 };
                 let a = acc.entry(iri_of(e)).or_insert_with(|| Acc {
                     kind: kind.to_string(),
@@ -632,7 +644,7 @@ impl GraphStore {
                 if let Some(l) = s.get("label") {
                     *a.labels.entry(literal_value(l)).or_default() += 1;
                 }
-            }
+            })?;
         }
         for s in
             self.select("SELECT DISTINCT ?e ?alias WHERE { GRAPH ?g { ?e skos:altLabel ?alias } }")?
@@ -698,7 +710,7 @@ impl GraphStore {
             confidence: f32,
         }
         let mut acc: BTreeMap<(String, String, String), Acc> = BTreeMap::new();
-        for s in self.select(&format!(
+        let query = format!(
             "SELECT ?s ?p ?o ?id ?date ?text ?conf WHERE {{
                {{ SELECT ?g ?s ?p ?o WHERE {{ VALUES ?p {{ {} }} GRAPH ?g {{ ?s ?p ?o }} }} }}
                {{ SELECT ?g ?id WHERE {{ GRAPH ?g {{ ?g ng:documentId ?id }} }} }}
@@ -715,11 +727,12 @@ impl GraphStore {
                }}
              }}",
             relation_values()
-        ))? {
+        );
+        self.select_each(&query, |s| {
             let (Some(su), Some(p), Some(o), Some(id)) =
                 (s.get("s"), s.get("p"), s.get("o"), s.get("id"))
             else {
-                continue;
+                return;
             };
             let rel = local_name(p);
             let (a, b) = (iri_of(su), iri_of(o));
@@ -745,7 +758,7 @@ impl GraphStore {
                 e.evidence.insert((id.clone(), literal_value(t)));
             }
             e.documents.insert(id);
-        }
+        })?;
         Ok(acc
             .into_iter()
             .map(|((source, relation, target), a)| EdgeRow {
