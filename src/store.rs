@@ -728,6 +728,14 @@ impl GraphStore {
     /// Runs a SELECT query (with [`sparql_prefixes`] prepended) over the
     /// union of the named graphs and returns its solutions.
     fn select(&self, body: &str) -> Result<Vec<QuerySolution>> {
+        let mut all = Vec::new();
+        self.select_each(body, |s| all.push(s))?;
+        Ok(all)
+    }
+
+    /// [`select`](Self::select), handing each solution to `each` as it
+    /// comes instead of collecting them (the export reads 10^5 of them).
+    fn select_each(&self, body: &str, mut each: impl FnMut(QuerySolution)) -> Result<()> {
         let text = format!("{}{body}", sparql_prefixes());
         let mut prepared = SparqlEvaluator::new()
             .parse_query(&text)
@@ -738,9 +746,12 @@ impl GraphStore {
             .execute()
             .map_err(|e| self.store_error(e))?
         {
-            QueryResults::Solutions(solutions) => solutions
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| self.store_error(e)),
+            QueryResults::Solutions(solutions) => {
+                for solution in solutions {
+                    each(solution.map_err(|e| self.store_error(e))?);
+                }
+                Ok(())
+            }
             _ => Err(Error::Query("internal query is not a SELECT".into())),
         }
     }
@@ -789,11 +800,13 @@ impl GraphStore {
 
     /// The graph's nodes: every entity of a scored type or `Place`, merged
     /// over all documents, sorted by IRI.
+    ///
+    /// One query per type; its parts are sub-queries, so that Oxigraph
+    /// joins them by hash on the encoded terms (one scan of each predicate)
+    /// instead of one index lookup per row. It gives the solutions of
+    /// `GRAPH ?g { ?e a ?t . ?g ng:documentId ?id . OPTIONAL { ?e
+    /// rdfs:label ?label } }`, each label counted once per solution.
     pub fn entities(&self) -> Result<Vec<NodeRow>> {
-        let types: String = EntityType::ALL
-            .iter()
-            .map(|t| format!("<{}> ", t.class_iri()))
-            .collect();
         struct Acc {
             kind: String,
             labels: BTreeMap<String, usize>,
@@ -801,25 +814,31 @@ impl GraphStore {
             documents: BTreeSet<String>,
         }
         let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
-        for s in self.select(&format!(
-            "SELECT ?e ?t ?id ?label WHERE {{
-               GRAPH ?g {{ ?e a ?t . ?g ng:documentId ?id . OPTIONAL {{ ?e rdfs:label ?label }} }}
-               VALUES ?t {{ {types} }}
-             }}"
-        ))? {
-            let (Some(e), Some(t), Some(id)) = (s.get("e"), s.get("t"), s.get("id")) else {
-                continue;
-            };
-            let a = acc.entry(iri_of(e)).or_insert_with(|| Acc {
-                kind: local_name(t),
-                labels: BTreeMap::new(),
-                aliases: BTreeSet::new(),
-                documents: BTreeSet::new(),
-            });
-            a.documents.insert(literal_value(id));
-            if let Some(l) = s.get("label") {
-                *a.labels.entry(literal_value(l)).or_default() += 1;
-            }
+        for t in EntityType::ALL {
+            let kind = t.as_str();
+            let query = format!(
+                "SELECT ?e ?id ?label WHERE {{
+                   {{ SELECT ?g ?e WHERE {{ GRAPH ?g {{ ?e a <{}> }} }} }}
+                   {{ SELECT ?g ?id WHERE {{ GRAPH ?g {{ ?g ng:documentId ?id }} }} }}
+                   OPTIONAL {{ SELECT ?g ?e ?label WHERE {{ GRAPH ?g {{ ?e rdfs:label ?label }} }} }}
+                 }}",
+                t.class_iri()
+            );
+            self.select_each(&query, |s| {
+                let (Some(e), Some(id)) = (s.get("e"), s.get("id")) else {
+                    return;
+                };
+                let a = acc.entry(iri_of(e)).or_insert_with(|| Acc {
+                    kind: kind.to_string(),
+                    labels: BTreeMap::new(),
+                    aliases: BTreeSet::new(),
+                    documents: BTreeSet::new(),
+                });
+                a.documents.insert(literal_value(id));
+                if let Some(l) = s.get("label") {
+                    *a.labels.entry(literal_value(l)).or_default() += 1;
+                }
+            })?;
         }
         for s in
             self.select("SELECT DISTINCT ?e ?alias WHERE { GRAPH ?g { ?e skos:altLabel ?alias } }")?
@@ -870,6 +889,13 @@ impl GraphStore {
     }
 
     /// [`edges`](Self::edges) with node labels already at hand.
+    ///
+    /// A triple's evidence and confidence come from the reification
+    /// statements about it in the same document graph whose evidence
+    /// sentence has a text. Every part of the query is a sub-query, so that
+    /// Oxigraph joins the parts by hash on the encoded terms (one scan of
+    /// each predicate) rather than by one index lookup per row, which made
+    /// the read grow faster than the store.
     pub fn edges_with_labels(&self, labels: &HashMap<String, String>) -> Result<Vec<EdgeRow>> {
         struct Acc {
             documents: BTreeSet<String>,
@@ -878,26 +904,29 @@ impl GraphStore {
             confidence: f32,
         }
         let mut acc: BTreeMap<(String, String, String), Acc> = BTreeMap::new();
-        for s in self.select(&format!(
+        let query = format!(
             "SELECT ?s ?p ?o ?id ?date ?text ?conf WHERE {{
-               GRAPH ?g {{
-                 ?s ?p ?o .
-                 ?g ng:documentId ?id .
-                 OPTIONAL {{ ?g dcterms:date ?date }}
-                 OPTIONAL {{
-                   ?f rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; ng:evidence ?sent .
-                   ?sent ng:text ?text .
-                   OPTIONAL {{ ?f ng:confidence ?conf }}
+               {{ SELECT ?g ?s ?p ?o WHERE {{ VALUES ?p {{ {} }} GRAPH ?g {{ ?s ?p ?o }} }} }}
+               {{ SELECT ?g ?id WHERE {{ GRAPH ?g {{ ?g ng:documentId ?id }} }} }}
+               OPTIONAL {{ SELECT ?g ?date WHERE {{ GRAPH ?g {{ ?g dcterms:date ?date }} }} }}
+               OPTIONAL {{
+                 SELECT ?g ?s ?p ?o ?text ?conf WHERE {{
+                   {{ SELECT ?g ?f ?s WHERE {{ GRAPH ?g {{ ?f rdf:subject ?s }} }} }}
+                   {{ SELECT ?g ?f ?p WHERE {{ GRAPH ?g {{ ?f rdf:predicate ?p }} }} }}
+                   {{ SELECT ?g ?f ?o WHERE {{ GRAPH ?g {{ ?f rdf:object ?o }} }} }}
+                   {{ SELECT ?g ?f ?sent WHERE {{ GRAPH ?g {{ ?f ng:evidence ?sent }} }} }}
+                   {{ SELECT ?g ?sent ?text WHERE {{ GRAPH ?g {{ ?sent ng:text ?text }} }} }}
+                   OPTIONAL {{ SELECT ?g ?f ?conf WHERE {{ GRAPH ?g {{ ?f ng:confidence ?conf }} }} }}
                  }}
                }}
-               VALUES ?p {{ {} }}
              }}",
             relation_values()
-        ))? {
+        );
+        self.select_each(&query, |s| {
             let (Some(su), Some(p), Some(o), Some(id)) =
                 (s.get("s"), s.get("p"), s.get("o"), s.get("id"))
             else {
-                continue;
+                return;
             };
             let rel = local_name(p);
             let (a, b) = (iri_of(su), iri_of(o));
@@ -923,7 +952,7 @@ impl GraphStore {
                 e.evidence.insert((id.clone(), literal_value(t)));
             }
             e.documents.insert(id);
-        }
+        })?;
         Ok(acc
             .into_iter()
             .map(|((source, relation, target), a)| EdgeRow {
