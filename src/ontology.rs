@@ -5,11 +5,12 @@
 //! directory instead, file by file (a file the directory lacks keeps its
 //! built-in version), so lexicons can be extended without recompiling.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{NamedOrBlankNode, Term};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{Error, Result};
 use crate::model::{Relation, ONTOLOGY_NS};
@@ -223,23 +224,26 @@ pub enum CueKind {
 pub struct Ontology {
     /// Gazetteer of organisations.
     pub organizations: Vec<OrgEntry>,
-    org_index: HashMap<String, usize>,
+    org_index: FxHashMap<String, usize>,
     /// Place names and their kinds (`country`, `region`).
-    pub places: HashMap<String, String>,
+    pub places: FxHashMap<String, String>,
     /// The sector vocabulary.
     pub sectors: Vec<SectorEntry>,
-    sector_index: HashMap<String, usize>,
+    sector_index: FxHashMap<String, usize>,
     /// Titles, longest first.
     pub titles: Vec<TitleEntry>,
+    title_index: SuffixIndex,
     /// Organisation name endings, longest first.
     pub org_suffixes: Vec<SuffixEntry>,
+    org_suffix_index: SuffixIndex,
     /// Relation cues with confidences.
     pub cues: HashMap<CueKind, Vec<(String, f32)>>,
     /// Particles and endings, longest first.
     pub particles: Vec<String>,
+    particle_index: SuffixIndex,
     /// Korean surnames.
-    pub surnames: HashSet<String>,
-    stopwords: HashMap<String, HashSet<String>>,
+    pub surnames: FxHashSet<String>,
+    stopwords: FxHashMap<String, FxHashSet<String>>,
     /// The OWL model's Turtle text.
     pub model_ttl: String,
     /// The sector vocabulary's Turtle text.
@@ -300,16 +304,19 @@ impl Ontology {
         let get = |name: &str| -> &(PathBuf, String) { &files[name] };
         let mut ontology = Ontology {
             organizations: Vec::new(),
-            org_index: HashMap::new(),
-            places: HashMap::new(),
+            org_index: FxHashMap::default(),
+            places: FxHashMap::default(),
             sectors: Vec::new(),
-            sector_index: HashMap::new(),
+            sector_index: FxHashMap::default(),
             titles: Vec::new(),
+            title_index: SuffixIndex::default(),
             org_suffixes: Vec::new(),
+            org_suffix_index: SuffixIndex::default(),
             cues: HashMap::new(),
             particles: Vec::new(),
-            surnames: HashSet::new(),
-            stopwords: HashMap::new(),
+            particle_index: SuffixIndex::default(),
+            surnames: FxHashSet::default(),
+            stopwords: FxHashMap::default(),
             model_ttl: get("newsgraph.ttl").1.clone(),
             sectors_ttl: get("sectors.ttl").1.clone(),
         };
@@ -340,6 +347,7 @@ impl Ontology {
         ontology.load_cues(path, text)?;
         let mut particles = word_list(&get("lexicon/particles.txt").1);
         particles.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+        ontology.particle_index = SuffixIndex::new(particles.iter().map(String::as_str));
         ontology.particles = particles;
         ontology.surnames = word_list(&get("lexicon/surnames.txt").1)
             .into_iter()
@@ -508,6 +516,7 @@ impl Ontology {
         }
         self.titles
             .sort_by_key(|t| std::cmp::Reverse(t.title.chars().count()));
+        self.title_index = SuffixIndex::new(self.titles.iter().map(|t| t.title.as_str()));
         Ok(())
     }
 
@@ -542,6 +551,8 @@ impl Ontology {
         }
         self.org_suffixes
             .sort_by_key(|s| std::cmp::Reverse(s.suffix.chars().count()));
+        self.org_suffix_index =
+            SuffixIndex::new(self.org_suffixes.iter().map(|s| s.suffix.as_str()));
         Ok(())
     }
 
@@ -582,9 +593,12 @@ impl Ontology {
     /// The sector concept a surface form belongs to (case-insensitive for
     /// Latin letters, spaces ignored).
     pub fn sector(&self, name: &str) -> Option<&SectorEntry> {
-        self.sector_index
-            .get(&sector_key(name))
-            .map(|&i| &self.sectors[i])
+        let idx = if is_sector_key(name) {
+            self.sector_index.get(name)
+        } else {
+            self.sector_index.get(&sector_key(name))
+        };
+        idx.map(|&i| &self.sectors[i])
     }
 
     /// Whether `word` is a known place (country or region).
@@ -604,18 +618,101 @@ impl Ontology {
 
     /// The title a word ends with (longest match), with what precedes it.
     pub fn split_title<'a>(&self, word: &'a str) -> Option<(&'a str, &TitleEntry)> {
-        self.titles
-            .iter()
-            .find(|t| word.ends_with(t.title.as_str()))
-            .map(|t| (&word[..word.len() - t.title.len()], t))
+        self.title_index
+            .suffixes(word)
+            .next()
+            .map(|(cut, entries)| (&word[..cut], &self.titles[entries[0]]))
     }
 
     /// The organisation ending a word ends with (longest match).
     pub fn org_suffix(&self, word: &str) -> Option<&SuffixEntry> {
-        self.org_suffixes
-            .iter()
-            .find(|s| word.ends_with(s.suffix.as_str()) && word.len() > s.suffix.len())
+        self.org_suffix_index
+            .suffixes(word)
+            .find(|&(cut, _)| cut > 0)
+            .map(|(_, entries)| &self.org_suffixes[entries[0]])
     }
+
+    /// The organisation endings that are exactly `word`, longest-first
+    /// order of [`Ontology::org_suffixes`] (one, unless the lexicon lists
+    /// an ending twice).
+    pub fn org_suffixes_equal_to<'a>(
+        &'a self,
+        word: &str,
+    ) -> impl Iterator<Item = &'a SuffixEntry> + 'a {
+        self.org_suffix_index
+            .exact(word)
+            .iter()
+            .map(|&i| &self.org_suffixes[i])
+    }
+
+    /// The particles a word ends with, longest first, as byte offsets where
+    /// each starts (a particle the lexicon lists twice comes twice). Only
+    /// particles shorter than the word count.
+    pub fn particle_cuts<'o, 'w>(
+        &'o self,
+        word: &'w str,
+    ) -> impl Iterator<Item = usize> + use<'o, 'w> {
+        self.particle_index
+            .suffixes(word)
+            .filter(|&(cut, _)| cut > 0)
+            .flat_map(|(cut, entries)| std::iter::repeat_n(cut, entries.len()))
+    }
+}
+
+/// Finds which strings of a list a word ends with, by looking the word's
+/// endings up (longest first) instead of scanning the list.
+#[derive(Debug, Clone, Default)]
+struct SuffixIndex {
+    /// Each distinct string, with the positions it has in the list.
+    entries: FxHashMap<String, Vec<usize>>,
+    /// Characters of the longest string.
+    max_chars: usize,
+    /// Whether the list holds the empty string.
+    has_empty: bool,
+}
+
+impl SuffixIndex {
+    fn new<'a>(items: impl Iterator<Item = &'a str>) -> SuffixIndex {
+        let mut index = SuffixIndex::default();
+        for (i, item) in items.enumerate() {
+            index.max_chars = index.max_chars.max(item.chars().count());
+            index.has_empty |= item.is_empty();
+            index.entries.entry(item.to_string()).or_default().push(i);
+        }
+        index
+    }
+
+    /// The positions of the strings equal to `s`.
+    fn exact(&self, s: &str) -> &[usize] {
+        self.entries.get(s).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The list strings `word` ends with, longest first: the byte offset
+    /// where each starts in `word`, and its positions in the list.
+    fn suffixes<'s, 'w>(
+        &'s self,
+        word: &'w str,
+    ) -> impl Iterator<Item = (usize, &'s [usize])> + use<'s, 'w> {
+        let start = word
+            .char_indices()
+            .rev()
+            .take(self.max_chars)
+            .last()
+            .map_or(word.len(), |(i, _)| i);
+        let empty = self.has_empty.then_some(word.len());
+        word[start..]
+            .char_indices()
+            .map(move |(i, _)| start + i)
+            .chain(empty)
+            .filter_map(move |cut| self.entries.get(&word[cut..]).map(|e| (cut, e.as_slice())))
+    }
+}
+
+/// Whether `name` is its own [`sector_key`].
+fn is_sector_key(name: &str) -> bool {
+    !name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_ascii_uppercase() || matches!(c, '・' | '․' | '‧' | '∙'))
 }
 
 /// The key under which sector surface forms are compared: spaces removed,
@@ -664,6 +761,50 @@ mod tests {
         assert!(!o
             .cues(CueKind::Relation(Relation::SignedMouWith))
             .is_empty());
+    }
+
+    /// The indexed look-ups give what scanning the longest-first lists gives.
+    #[test]
+    fn suffix_lookups_match_linear_scans() {
+        let o = Ontology::load(None).expect("built-in ontology");
+        let mut words: Vec<String> = vec![String::new(), "가".into(), "AI".into()];
+        let endings = o
+            .titles
+            .iter()
+            .map(|t| t.title.clone())
+            .chain(o.org_suffixes.iter().map(|s| s.suffix.clone()))
+            .chain(o.particles.iter().cloned());
+        for ending in endings {
+            for head in ["", "광주", "부", "산업", "위원"] {
+                for tail in ["", "은", "에서는"] {
+                    words.push(format!("{head}{ending}{tail}"));
+                }
+            }
+        }
+        for w in &words {
+            let title = o
+                .titles
+                .iter()
+                .find(|t| w.ends_with(t.title.as_str()))
+                .map(|t| (&w[..w.len() - t.title.len()], t));
+            assert_eq!(o.split_title(w), title, "{w}");
+            let suffix = o
+                .org_suffixes
+                .iter()
+                .find(|s| w.ends_with(s.suffix.as_str()) && w.len() > s.suffix.len());
+            assert_eq!(
+                o.org_suffix(w).map(|s| s.suffix.as_str()),
+                suffix.map(|s| s.suffix.as_str()),
+                "{w}"
+            );
+            let cuts: Vec<usize> = o
+                .particles
+                .iter()
+                .filter(|p| w.len() > p.len() && w.ends_with(p.as_str()))
+                .map(|p| w.len() - p.len())
+                .collect();
+            assert_eq!(o.particle_cuts(w).collect::<Vec<_>>(), cuts, "{w}");
+        }
     }
 
     #[test]

@@ -88,14 +88,19 @@ fn hangul_len(s: &str) -> Option<usize> {
 /// A word with a particle stripped: (stem, particle). The word itself
 /// (empty particle) comes first, then ever shorter stems.
 pub fn stems<'a>(word: &'a str, ontology: &Ontology) -> Vec<(&'a str, &'a str)> {
-    let mut out = vec![(word, "")];
-    for p in &ontology.particles {
-        if word.len() > p.len() && word.ends_with(p.as_str()) {
-            let cut = word.len() - p.len();
-            out.push((&word[..cut], &word[cut..]));
-        }
-    }
-    out
+    stems_iter(word, ontology).collect()
+}
+
+/// [`stems`] without collecting them.
+pub fn stems_iter<'w, 'o>(
+    word: &'w str,
+    ontology: &'o Ontology,
+) -> impl Iterator<Item = (&'w str, &'w str)> + use<'w, 'o> {
+    std::iter::once((word, "")).chain(
+        ontology
+            .particle_cuts(word)
+            .map(move |cut| (&word[..cut], &word[cut..])),
+    )
 }
 
 /// How sure the recogniser is that an organisation mention is one.
@@ -399,11 +404,12 @@ impl<'o> Recogniser<'o> {
         // ㈜해양수소에너지, (주)대성정밀, 대성정밀㈜: companies by their mark.
         for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"] {
             let rest = name.strip_prefix(mark).or_else(|| name.strip_suffix(mark));
-            let has_particle = stems(name, o)
-                .iter()
-                .skip(1)
-                .any(|(st, _)| st.chars().count() > mark.chars().count() + 1);
-            if rest.is_some_and(|r| r.chars().count() >= 2) && !has_particle {
+            let has_particle = || {
+                stems_iter(name, o)
+                    .skip(1)
+                    .any(|(st, _)| st.chars().count() > mark.chars().count() + 1)
+            };
+            if rest.is_some_and(|r| r.chars().count() >= 2) && !has_particle() {
                 let class = if mark == "(재)" || mark == "(사)" {
                     OrgClass::Standing
                 } else {
@@ -416,7 +422,7 @@ impl<'o> Recogniser<'o> {
             return None;
         }
         // An ending alone names nothing ("협의회" is not 협 + 의회).
-        if o.org_suffixes.iter().any(|s| s.suffix == name) {
+        if o.org_suffixes_equal_to(name).next().is_some() {
             return None;
         }
         let suffix = o.org_suffix(name)?;
@@ -444,7 +450,7 @@ impl<'o> Recogniser<'o> {
         &self,
         word: &'w str,
     ) -> Option<(&'w str, &'w str, Option<String>, OrgClass, Strength)> {
-        for (stem, particle) in stems(word, self.ontology) {
+        for (stem, particle) in stems_iter(word, self.ontology) {
             if let Some((canonical, class, strength)) = self.org_name(stem) {
                 return Some((stem, particle, canonical, class, strength));
             }
@@ -470,18 +476,16 @@ impl<'o> Recogniser<'o> {
             && o.sector(word).is_none()
             && o.split_title(word).is_none()
             && o.org_suffix(word).is_none()
-            && !o.org_suffixes.iter().any(|s| s.suffix == word)
-            && stems(word, o)
-                .iter()
+            && o.org_suffixes_equal_to(word).next().is_none()
+            && stems_iter(word, o)
                 .skip(1)
                 .all(|(st, _)| o.split_title(st).is_none() && o.organization(st).is_none())
     }
 
     /// The name in a word that may carry a particle (장현우는 → 장현우).
     fn person_in_word(&self, word: &str) -> Option<String> {
-        let candidates = stems(word, self.ontology);
-        let stripped = candidates
-            .iter()
+        let candidates = || stems_iter(word, self.ontology);
+        let stripped = candidates()
             .skip(1)
             .filter(|(_, p)| {
                 matches!(
@@ -501,7 +505,7 @@ impl<'o> Recogniser<'o> {
             })
             .find(|(st, _)| hangul_len(st).is_some_and(|n| n >= 2) && self.is_person_name(st));
         stripped
-            .or_else(|| candidates.iter().find(|(st, _)| self.is_person_name(st)))
+            .or_else(|| candidates().find(|(st, _)| self.is_person_name(st)))
             .map(|(st, _)| st.to_string())
     }
 }
@@ -653,7 +657,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         }
         let word = tokens[i].text.clone();
         // "X 정부": the government of president X.
-        if let Some((stem, particle)) = stems(&word, o).into_iter().find(|(s, _)| *s == "정부") {
+        if let Some((stem, particle)) = stems_iter(&word, o).find(|(s, _)| *s == "정부") {
             let _ = stem;
             let prev = i.checked_sub(1).and_then(|p| word_at(&tokens, p));
             if let Some(prev) = prev.filter(|p| {
@@ -717,9 +721,8 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
         }
         // Bare councils: 시의회 → the council of the city the text is about.
-        if let Some((stem, particle)) = stems(&word, o)
-            .into_iter()
-            .find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
+        if let Some((stem, particle)) =
+            stems_iter(&word, o).find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
         {
             let classes = BARE_COUNCILS
                 .iter()
@@ -758,14 +761,12 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        let anaphor = stems(&word, o)
-            .into_iter()
+        let anaphor = stems_iter(&word, o)
             .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
             .map(|(s, p)| (s.to_string(), p.to_string()));
         let named_here = anaphor.as_ref().is_some_and(|(stem, _)| {
-            o.org_suffixes
-                .iter()
-                .any(|x| x.suffix == *stem && matches!(x.class, OrgClass::Body | OrgClass::Branch))
+            o.org_suffixes_equal_to(stem)
+                .any(|x| matches!(x.class, OrgClass::Body | OrgClass::Branch))
         }) && body_name_anchor(r, &tokens, &mentions, i).is_some();
         if let Some((stem, particle)) = anaphor.filter(|_| !named_here) {
             let target = r.anaphor(&stem);
@@ -782,8 +783,8 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             .or_else(|| {
                 // The body ending alone, its name given by the words before it.
                 named_here.then(|| {
-                    stems(&word, o).into_iter().find_map(|(st, p)| {
-                        o.org_suffixes.iter().find(|x| x.suffix == st).map(|x| {
+                    stems_iter(&word, o).find_map(|(st, p)| {
+                        o.org_suffixes_equal_to(st).next().map(|x| {
                             (
                                 st.to_string(),
                                 p.to_string(),
@@ -960,13 +961,10 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         let word = tokens[k].text.clone();
-        let Some((stem, _particle, prefix, title)) =
-            stems(&word, o).into_iter().find_map(|(s, p)| {
-                o.split_title(s).map(|(prefix, t)| {
-                    (s.to_string(), p.to_string(), prefix.to_string(), t.clone())
-                })
-            })
-        else {
+        let Some((stem, _particle, prefix, title)) = stems_iter(&word, o).find_map(|(s, p)| {
+            o.split_title(s)
+                .map(|(prefix, t)| (s.to_string(), p.to_string(), prefix.to_string(), t.clone()))
+        }) else {
             continue;
         };
         let _ = stem;
@@ -1165,8 +1163,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             // "부위원장인 안도걸", "(위원장 이언주 최고위원)": a title before the name.
             if first >= 1 {
                 if let Some(prev) = word_at(&tokens, first - 1) {
-                    let prev_title = stems(prev, o)
-                        .into_iter()
+                    let prev_title = stems_iter(prev, o)
                         .filter(|(_, p)| p.is_empty() || *p == "인")
                         .find_map(|(s, _)| {
                             o.split_title(s)
@@ -1287,7 +1284,7 @@ fn body_name_anchor(
         let plain = prev
             .chars()
             .all(|c| is_hangul(c) || c.is_ascii_alphanumeric())
-            && stems(prev, o).len() == 1
+            && stems_iter(prev, o).nth(1).is_none()
             && ![
                 "한", "된", "는", "던", "고", "며", "서", "해", "게", "인", "적", "들",
             ]
@@ -1379,9 +1376,8 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
         None => {
             let suffix = r
                 .ontology
-                .org_suffixes
-                .iter()
-                .find(|s| s.suffix == last)
+                .org_suffixes_equal_to(last)
+                .next()
                 .or_else(|| r.ontology.org_suffix(last))?;
             (
                 suffix.class,
@@ -1535,7 +1531,7 @@ fn sectors_in(
                 .map(|t| t.text.as_str())
                 .collect();
             let last = words[width - 1];
-            for (stem, particle) in stems(last, o) {
+            for (stem, particle) in stems_iter(last, o) {
                 let mut joined = words[..width - 1].join(" ");
                 joined.push(' ');
                 joined.push_str(stem);
@@ -1564,7 +1560,7 @@ fn sectors_in(
         let word = tokens[i].text.as_str();
         let word = word.strip_prefix("e-").unwrap_or(word);
         let mut found = false;
-        for (stem, particle) in stems(word, o) {
+        for (stem, particle) in stems_iter(word, o) {
             if let Some(s) = o.sector(stem) {
                 let label = s.label.clone();
                 push(r, mentions, &label, stem, i, i + 1, particle, false);
@@ -1607,7 +1603,7 @@ fn sectors_in(
             }
         }
         // Productive fields: X산업 (one word), X 분야 / X 분과 (two words).
-        for (stem, particle) in stems(word, o) {
+        for (stem, particle) in stems_iter(word, o) {
             if let Some(base) = stem.strip_suffix("산업") {
                 if productive_base(o, base) {
                     push(r, mentions, base, stem, i, i + 1, particle, true);
@@ -1620,10 +1616,8 @@ fn sectors_in(
             continue;
         }
         if let Some(next) = word_at(tokens, i + 1) {
-            let next_is_field = stems(next, o)
-                .iter()
-                .any(|(s, _)| *s == "분야" || *s == "분과");
-            let has_particle = stems(word, o).len() > 1;
+            let next_is_field = stems_iter(next, o).any(|(s, _)| s == "분야" || s == "분과");
+            let has_particle = stems_iter(word, o).nth(1).is_some();
             if next_is_field
                 && tokens[i + 1].space_before
                 && !has_particle
@@ -1679,8 +1673,7 @@ fn sectors_in(
                     if taken[t] {
                         continue;
                     }
-                    let (stem, particle) = stems(&tokens[t].text, o)
-                        .into_iter()
+                    let (stem, particle) = stems_iter(&tokens[t].text, o)
                         .find(|(s, _)| {
                             hangul_len(s).is_some_and(|l| (2..=6).contains(&l))
                                 && productive_base(o, s)
