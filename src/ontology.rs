@@ -230,6 +230,8 @@ pub struct Ontology {
     /// The sector vocabulary.
     pub sectors: Vec<SectorEntry>,
     sector_index: FxHashMap<String, usize>,
+    /// Every non-empty beginning of a key of `sector_index`.
+    sector_prefixes: FxHashSet<String>,
     /// Titles, longest first.
     pub titles: Vec<TitleEntry>,
     title_index: SuffixIndex,
@@ -308,6 +310,7 @@ impl Ontology {
             places: FxHashMap::default(),
             sectors: Vec::new(),
             sector_index: FxHashMap::default(),
+            sector_prefixes: FxHashSet::default(),
             titles: Vec::new(),
             title_index: SuffixIndex::default(),
             org_suffixes: Vec::new(),
@@ -428,7 +431,12 @@ impl Ontology {
             }
             let idx = self.sectors.len();
             for name in std::iter::once(&entry.label).chain(&entry.aliases) {
-                self.sector_index.entry(sector_key(name)).or_insert(idx);
+                let key = sector_key(name);
+                for (cut, c) in key.char_indices() {
+                    self.sector_prefixes
+                        .insert(key[..cut + c.len_utf8()].to_string());
+                }
+                self.sector_index.entry(key).or_insert(idx);
             }
             self.sectors.push(entry);
         }
@@ -593,12 +601,21 @@ impl Ontology {
     /// The sector concept a surface form belongs to (case-insensitive for
     /// Latin letters, spaces ignored).
     pub fn sector(&self, name: &str) -> Option<&SectorEntry> {
-        let idx = if is_sector_key(name) {
-            self.sector_index.get(name)
-        } else {
-            self.sector_index.get(&sector_key(name))
-        };
-        idx.map(|&i| &self.sectors[i])
+        if is_sector_key(name) {
+            return self.sector_by_key(name);
+        }
+        self.sector_by_key(&sector_key(name))
+    }
+
+    /// The sector concept whose surface form has the [`sector_key`] `key`.
+    pub fn sector_by_key(&self, key: &str) -> Option<&SectorEntry> {
+        self.sector_index.get(key).map(|&i| &self.sectors[i])
+    }
+
+    /// Whether some surface form's [`sector_key`] starts with `key` (the
+    /// empty key starts every one).
+    pub fn is_sector_key_prefix(&self, key: &str) -> bool {
+        key.is_empty() || self.sector_prefixes.contains(key)
     }
 
     /// Whether `word` is a known place (country or region).
@@ -648,10 +665,7 @@ impl Ontology {
     /// The particles a word ends with, longest first, as byte offsets where
     /// each starts (a particle the lexicon lists twice comes twice). Only
     /// particles shorter than the word count.
-    pub fn particle_cuts<'o, 'w>(
-        &'o self,
-        word: &'w str,
-    ) -> impl Iterator<Item = usize> + use<'o, 'w> {
+    pub fn particle_cuts<'o>(&'o self, word: &str) -> impl Iterator<Item = usize> + use<'o> {
         self.particle_index
             .suffixes(word)
             .filter(|&(cut, _)| cut > 0)
@@ -659,52 +673,106 @@ impl Ontology {
     }
 }
 
-/// Finds which strings of a list a word ends with, by looking the word's
-/// endings up (longest first) instead of scanning the list.
-#[derive(Debug, Clone, Default)]
+/// Finds which strings of a list a word ends with, by walking a trie of
+/// the reversed strings from the word's last character instead of
+/// scanning the list.
+#[derive(Debug, Clone)]
 struct SuffixIndex {
-    /// Each distinct string, with the positions it has in the list.
-    entries: FxHashMap<String, Vec<usize>>,
-    /// Characters of the longest string.
-    max_chars: usize,
-    /// Whether the list holds the empty string.
-    has_empty: bool,
+    /// Trie edges: (node, previous character) → node. Node 0 is the root.
+    edges: FxHashMap<(u32, char), u32>,
+    /// Per node: the positions in the list of the string it spells.
+    entries: Vec<Vec<usize>>,
+}
+
+impl Default for SuffixIndex {
+    fn default() -> SuffixIndex {
+        SuffixIndex {
+            edges: FxHashMap::default(),
+            entries: vec![Vec::new()],
+        }
+    }
+}
+
+/// The strings a word ends with, as (byte offset where each starts, trie
+/// node), found shortest first and handed out longest first.
+struct SuffixMatches {
+    inline: [(usize, u32); 8],
+    len: usize,
+    /// Matches beyond the eighth (only with very long list strings).
+    more: Vec<(usize, u32)>,
+}
+
+impl SuffixMatches {
+    fn push(&mut self, m: (usize, u32)) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = m;
+            self.len += 1;
+        } else {
+            self.more.push(m);
+        }
+    }
+
+    fn pop(&mut self) -> Option<(usize, u32)> {
+        if let Some(m) = self.more.pop() {
+            return Some(m);
+        }
+        self.len = self.len.checked_sub(1)?;
+        Some(self.inline[self.len])
+    }
 }
 
 impl SuffixIndex {
     fn new<'a>(items: impl Iterator<Item = &'a str>) -> SuffixIndex {
         let mut index = SuffixIndex::default();
         for (i, item) in items.enumerate() {
-            index.max_chars = index.max_chars.max(item.chars().count());
-            index.has_empty |= item.is_empty();
-            index.entries.entry(item.to_string()).or_default().push(i);
+            let mut node = 0u32;
+            for c in item.chars().rev() {
+                let next = index.entries.len() as u32;
+                node = *index.edges.entry((node, c)).or_insert(next);
+                if node == next {
+                    index.entries.push(Vec::new());
+                }
+            }
+            index.entries[node as usize].push(i);
         }
         index
     }
 
     /// The positions of the strings equal to `s`.
     fn exact(&self, s: &str) -> &[usize] {
-        self.entries.get(s).map(Vec::as_slice).unwrap_or(&[])
+        let mut node = 0u32;
+        for c in s.chars().rev() {
+            match self.edges.get(&(node, c)) {
+                Some(&next) => node = next,
+                None => return &[],
+            }
+        }
+        &self.entries[node as usize]
     }
 
     /// The list strings `word` ends with, longest first: the byte offset
     /// where each starts in `word`, and its positions in the list.
-    fn suffixes<'s, 'w>(
-        &'s self,
-        word: &'w str,
-    ) -> impl Iterator<Item = (usize, &'s [usize])> + use<'s, 'w> {
-        let start = word
-            .char_indices()
-            .rev()
-            .take(self.max_chars)
-            .last()
-            .map_or(word.len(), |(i, _)| i);
-        let empty = self.has_empty.then_some(word.len());
-        word[start..]
-            .char_indices()
-            .map(move |(i, _)| start + i)
-            .chain(empty)
-            .filter_map(move |cut| self.entries.get(&word[cut..]).map(|e| (cut, e.as_slice())))
+    fn suffixes<'s>(&'s self, word: &str) -> impl Iterator<Item = (usize, &'s [usize])> + use<'s> {
+        let mut found = SuffixMatches {
+            inline: [(0, 0); 8],
+            len: 0,
+            more: Vec::new(),
+        };
+        if !self.entries[0].is_empty() {
+            found.push((word.len(), 0));
+        }
+        let mut node = 0u32;
+        for (i, c) in word.char_indices().rev() {
+            match self.edges.get(&(node, c)) {
+                Some(&next) => node = next,
+                None => break,
+            }
+            if !self.entries[node as usize].is_empty() {
+                found.push((i, node));
+            }
+        }
+        std::iter::from_fn(move || found.pop())
+            .map(|(cut, node)| (cut, self.entries[node as usize].as_slice()))
     }
 }
 
@@ -718,13 +786,33 @@ fn is_sector_key(name: &str) -> bool {
 /// The key under which sector surface forms are compared: spaces removed,
 /// Latin letters lower-cased, middle dots unified.
 pub fn sector_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '・' | '․' | '‧' | '∙' => '·',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
+    let mut key = String::with_capacity(name.len());
+    push_sector_key(&mut key, name);
+    key
+}
+
+/// Appends the [`sector_key`] of `name` to `key` (the key of a text is the
+/// keys of its parts, one after the other).
+pub fn push_sector_key(key: &mut String, name: &str) {
+    for c in name.chars() {
+        push_sector_key_char(key, c);
+    }
+}
+
+/// Appends the [`sector_key`] of one character to `key`.
+#[inline]
+pub fn push_sector_key_char(key: &mut String, c: char) {
+    if ('가'..='힣').contains(&c) {
+        key.push(c);
+        return;
+    }
+    if c.is_whitespace() {
+        return;
+    }
+    key.push(match c {
+        '・' | '․' | '‧' | '∙' => '·',
+        c => c.to_ascii_lowercase(),
+    });
 }
 
 fn check_turtle(path: &Path, text: &str) -> Result<()> {

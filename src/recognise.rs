@@ -7,10 +7,12 @@
 //! Everything here is driven by the lexicons of [`Ontology`]: titles, name
 //! endings, the gazetteer and the sector vocabulary.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::model::{EntityType, Sentence};
-use crate::ontology::{sector_key, Ontology, OrgClass, TitleEntry, TitleImplies};
+use crate::ontology::{
+    push_sector_key, push_sector_key_char, sector_key, Ontology, OrgClass, TitleEntry, TitleImplies,
+};
 
 /// A word or a punctuation mark of a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,10 +293,40 @@ const COMPOUND_ENDINGS: &[&str] = &[
 struct Recogniser<'o> {
     ontology: &'o Ontology,
     entities: Vec<LocalEntity>,
-    by_name: HashMap<(EntityType, String), usize>,
+    /// The entity each name stands for, per [`EntityType`] (see [`kind_slot`]).
+    by_name: [FxHashMap<String, usize>; 4],
+}
+
+/// The slot of an entity type in [`Recogniser::by_name`].
+fn kind_slot(kind: EntityType) -> usize {
+    match kind {
+        EntityType::Person => 0,
+        EntityType::Organization => 1,
+        EntityType::Sector => 2,
+        EntityType::Place => 3,
+    }
 }
 
 impl<'o> Recogniser<'o> {
+    /// Makes `name` stand for entity `idx`, replacing what it stood for.
+    fn set_name(&mut self, kind: EntityType, name: &str, idx: usize) {
+        let map = &mut self.by_name[kind_slot(kind)];
+        match map.get_mut(name) {
+            Some(slot) => *slot = idx,
+            None => {
+                map.insert(name.to_string(), idx);
+            }
+        }
+    }
+
+    /// Makes `name` stand for entity `idx` unless it already stands for one.
+    fn keep_name(&mut self, kind: EntityType, name: &str, idx: usize) {
+        let map = &mut self.by_name[kind_slot(kind)];
+        if !map.contains_key(name) {
+            map.insert(name.to_string(), idx);
+        }
+    }
+
     fn entity(
         &mut self,
         kind: EntityType,
@@ -303,12 +335,9 @@ impl<'o> Recogniser<'o> {
         class: Option<OrgClass>,
         strong: bool,
     ) -> usize {
-        let key_name = canonical.unwrap_or(name).to_string();
-        let existing = self
-            .by_name
-            .get(&(kind, key_name.clone()))
-            .or_else(|| self.by_name.get(&(kind, name.to_string())))
-            .copied();
+        let key_name = canonical.unwrap_or(name);
+        let map = &self.by_name[kind_slot(kind)];
+        let existing = map.get(key_name).or_else(|| map.get(name)).copied();
         let idx = match existing {
             Some(i) => i,
             None => {
@@ -325,7 +354,7 @@ impl<'o> Recogniser<'o> {
             }
         };
         self.add_name(idx, name);
-        self.by_name.insert((kind, key_name), idx);
+        self.set_name(kind, key_name, idx);
         let e = &mut self.entities[idx];
         e.strong |= strong;
         if e.class.is_none() {
@@ -339,14 +368,12 @@ impl<'o> Recogniser<'o> {
         if !self.entities[idx].names.iter().any(|n| n == name) {
             self.entities[idx].names.push(name.to_string());
         }
-        self.by_name.entry((kind, name.to_string())).or_insert(idx);
+        self.keep_name(kind, name, idx);
         for (a, b) in SYNONYM_ENDINGS {
             for (from, to) in [(a, b), (b, a)] {
                 if let Some(base) = name.strip_suffix(from) {
                     if !base.trim().is_empty() {
-                        self.by_name
-                            .entry((kind, format!("{base}{to}")))
-                            .or_insert(idx);
+                        self.keep_name(kind, &format!("{base}{to}"), idx);
                     }
                 }
             }
@@ -361,7 +388,7 @@ impl<'o> Recogniser<'o> {
     }
 
     fn find(&self, kind: EntityType, name: &str) -> Option<usize> {
-        self.by_name.get(&(kind, name.to_string())).copied()
+        self.by_name[kind_slot(kind)].get(name).copied()
     }
 
     /// Recognises an organisation name (no particle): gazetteer first, then
@@ -519,7 +546,7 @@ pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
     let mut r = Recogniser {
         ontology,
         entities: Vec::new(),
-        by_name: HashMap::new(),
+        by_name: Default::default(),
     };
     let mut out = Vec::with_capacity(sentences.len());
     for sentence in sentences {
@@ -559,22 +586,24 @@ const DROPPABLE_PREFIXES: &[&str] = &[
 fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMentions]) {
     let n = r.entities.len();
     let mut target: Vec<usize> = (0..n).collect();
+    // Labels change only where names move: recomputed for those two.
+    let mut labels: Vec<String> = r.entities.iter().map(|e| e.label().to_string()).collect();
     for short in 0..n {
         if r.entities[short].kind != EntityType::Organization
             || r.entities[short].canonical.is_some()
         {
             continue;
         }
-        let short_name = r.entities[short].label().to_string();
+        let short_name = labels[short].as_str();
         let full = (0..n).find(|&f| {
             if f == short || r.entities[f].kind != EntityType::Organization {
                 return false;
             }
-            let label = r.entities[f].label();
+            let label = labels[f].as_str();
             DROPPABLE_PREFIXES
                 .iter()
-                .any(|p| label == format!("{p}{short_name}"))
-                || label.strip_suffix(short_name.as_str()).is_some_and(|head| {
+                .any(|p| label.strip_prefix(p) == Some(short_name))
+                || label.strip_suffix(short_name).is_some_and(|head| {
                     // 충남 미래차 전환 추진단 / 미래차 전환 추진단
                     head.ends_with(' ') && {
                         let region = head.trim();
@@ -593,6 +622,8 @@ fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMention
             }
             let strong = r.entities[short].strong;
             r.entities[full].strong |= strong;
+            labels[short] = r.entities[short].label().to_string();
+            labels[full] = r.entities[full].label().to_string();
         }
     }
     for s in sentences.iter_mut() {
@@ -687,8 +718,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                     Some(OrgClass::Government),
                     true,
                 );
-                r.by_name
-                    .insert((EntityType::Organization, "정부".to_string()), gov);
+                r.set_name(EntityType::Organization, "정부", gov);
                 r.add_generic_name(gov, "정부");
                 mentions.push(org_mention(gov, &full, i - 1, i + 1, particle));
                 covered[i - 1] = true;
@@ -901,8 +931,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 _ => {
                     let idx = r.entity(EntityType::Organization, &full, None, Some(class), strong);
                     r.add_name(idx, &stem);
-                    r.by_name
-                        .insert((EntityType::Organization, stem.clone()), idx);
+                    r.set_name(EntityType::Organization, &stem, idx);
                     if r.entities[idx].parent.is_none() {
                         r.entities[idx].parent = parent;
                     }
@@ -1519,11 +1548,22 @@ fn sectors_in(
         });
     };
     // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.
+    let mut head_key = String::new();
     for width in (2..=3).rev() {
         for i in 0..tokens.len().saturating_sub(width - 1) {
             if taken[i..i + width].iter().any(|t| *t)
                 || !tokens[i..i + width].iter().all(|t| t.is_word)
             {
+                continue;
+            }
+            // Every form tried below starts with the words before the last
+            // (the endings stripped are inside the last word): no form
+            // starts with them, none is tried.
+            head_key.clear();
+            for t in &tokens[i..i + width - 1] {
+                push_sector_key(&mut head_key, &t.text);
+            }
+            if !o.is_sector_key_prefix(&head_key) {
                 continue;
             }
             let words: Vec<&str> = tokens[i..i + width]
@@ -1696,15 +1736,28 @@ fn sectors_in(
 
 /// The longest sector form a word starts with: (label, surface, rest).
 fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
-    let chars: Vec<(usize, char)> = word.char_indices().collect();
-    for cut in (2..chars.len()).rev() {
-        let (byte, _) = chars[cut];
-        let head = &word[..byte];
-        if let Some(s) = o.sector(head) {
-            return Some((s.label.clone(), head.to_string(), word[byte..].to_string()));
+    // Heads of two characters up to all but the last, growing until no
+    // sector form starts like the head: the last one found is the longest.
+    let mut key = String::new();
+    let mut longest = None;
+    for (n, (byte, c)) in word.char_indices().enumerate() {
+        if n >= 2 {
+            if let Some(s) = o.sector_by_key(&key) {
+                longest = Some((s, byte));
+            }
+        }
+        push_sector_key_char(&mut key, c);
+        if !o.is_sector_key_prefix(&key) {
+            break;
         }
     }
-    None
+    longest.map(|(s, byte)| {
+        (
+            s.label.clone(),
+            word[..byte].to_string(),
+            word[byte..].to_string(),
+        )
+    })
 }
 
 /// Whether X of a productive `X산업`/`X 분야` can name a sector.
@@ -1759,6 +1812,33 @@ mod tests {
             .filter(|e| e.kind == kind && e.strong)
             .map(|e| e.label().to_string())
             .collect()
+    }
+
+    /// The pruned search finds the longest sector head a plain scan finds.
+    #[test]
+    fn sector_prefix_matches_a_scan_of_every_head() {
+        let o = Ontology::load(None).expect("ontology");
+        let scan = |word: &str| {
+            let chars: Vec<(usize, char)> = word.char_indices().collect();
+            (2..chars.len()).rev().find_map(|cut| {
+                let byte = chars[cut].0;
+                o.sector(&word[..byte]).map(|s| {
+                    (
+                        s.label.clone(),
+                        word[..byte].to_string(),
+                        word[byte..].to_string(),
+                    )
+                })
+            })
+        };
+        for s in &o.sectors {
+            for form in std::iter::once(&s.label).chain(&s.aliases) {
+                for tail in ["", "기반", "산업", "클러스터", "x"] {
+                    let word = format!("{form}{tail}");
+                    assert_eq!(sector_prefix(&o, &word), scan(&word), "{word}");
+                }
+            }
+        }
     }
 
     #[test]
