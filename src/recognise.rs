@@ -33,6 +33,26 @@ const PUNCTUATION: &[char] = &[
     '~', '.', '○', '●', '-', '&',
 ];
 
+/// Whether `c` is one of [`PUNCTUATION`] (ASCII marks by a table look-up).
+fn is_punctuation(c: char) -> bool {
+    const fn ascii_table() -> [bool; 128] {
+        let mut table = [false; 128];
+        let mut i = 0;
+        while i < PUNCTUATION.len() {
+            if (PUNCTUATION[i] as u32) < 128 {
+                table[PUNCTUATION[i] as usize] = true;
+            }
+            i += 1;
+        }
+        table
+    }
+    const ASCII: [bool; 128] = ascii_table();
+    if c.is_ascii() {
+        return ASCII[c as usize];
+    }
+    PUNCTUATION.contains(&c)
+}
+
 /// Splits a sentence into words and punctuation marks.
 pub fn tokenize(sentence: &str) -> Vec<Token> {
     let mut tokens: Vec<Token> = Vec::new();
@@ -50,6 +70,14 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
         }
     };
     for (k, &(i, c)) in chars.iter().enumerate() {
+        // Hangul syllables, the bulk of the text, are word characters.
+        if ('가'..='힣').contains(&c) {
+            if current.is_none() {
+                current = Some((i, space));
+            }
+            space = false;
+            continue;
+        }
         if c.is_whitespace() {
             flush(&mut tokens, &mut current, i);
             space = true;
@@ -59,7 +87,7 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
         let inner = matches!(c, '.' | '-')
             && current.is_some()
             && chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
-        if PUNCTUATION.contains(&c) && !inner {
+        if is_punctuation(c) && !inner {
             flush(&mut tokens, &mut current, i);
             tokens.push(Token {
                 text: c.to_string(),
