@@ -8,10 +8,11 @@
 //! articles: what follows is other articles' teasers. A block with no
 //! sentence of running text (an advert, a menu) is no article.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::Regex;
+use rustc_hash::FxHashSet;
 
 /// One article of a page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -53,6 +54,8 @@ struct Patterns {
     date: Regex,
     related: Regex,
     image_markup: Regex,
+    /// Any of [`CLUTTER_MARKERS`].
+    clutter: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -74,6 +77,14 @@ fn patterns() -> &'static Patterns {
         date: Regex::new(r"(\d{4})\s*[.\-/년]\s*(\d{1,2})\s*[.\-/월]\s*(\d{1,2})").expect("valid regex"),
         related: Regex::new(r"^[〈<\[【(]\s*관련\s*기사[^〉>\]】)]*[〉>\]】)]$").expect("valid regex"),
         image_markup: Regex::new(r"!\[[^\]]*\]\([^)]*\)|\|\s*$").expect("valid regex"),
+        clutter: Regex::new(
+            &CLUTTER_MARKERS
+                .iter()
+                .map(|m| regex::escape(m))
+                .collect::<Vec<_>>()
+                .join("|"),
+        )
+        .expect("valid regex"),
     })
 }
 
@@ -128,16 +139,43 @@ const CLUTTER_MARKERS: &[&str] = &[
 ];
 
 fn squash(line: &str) -> String {
-    line.chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '[' | ']' | '•' | '·' | ':' | '|'))
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if c.is_whitespace() || matches!(c, '[' | ']' | '•' | '·' | ':' | '|') {
+            continue;
+        }
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Trims white space off both ends of `line` without reallocating.
+fn trim_in_place(line: &mut String) {
+    let end = line.trim_end().len();
+    line.truncate(end);
+    let start = line.len() - line.trim_start().len();
+    line.drain(..start);
+}
+
+/// Replaces `line` by what a regex replacement made of it, if anything.
+fn apply(line: &mut String, replaced: impl FnOnce(&str) -> Cow<'_, str>) {
+    let new = match replaced(line) {
+        Cow::Owned(new) => Some(new),
+        Cow::Borrowed(_) => None,
+    };
+    if let Some(new) = new {
+        *line = new;
+    }
 }
 
 /// Whether a line reads as running text (a sentence), not a headline or a menu.
 pub fn is_sentence_line(line: &str) -> bool {
     let t = line.trim_end_matches(['"', '”', '’', '\'', ')', ' ']);
-    if t.split_whitespace().count() < 3 {
+    if t.split_whitespace().nth(2).is_none() {
         return false;
     }
     t.ends_with("다.")
@@ -166,7 +204,11 @@ fn normalise_line(line: &str) -> String {
         }
     }
     // A company mark written out: (주)대성정밀 → ㈜대성정밀.
-    out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜")
+    if out.contains("(주)") || out.contains("( 주 )") {
+        return out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
+    }
+    trim_in_place(&mut out);
+    out
 }
 
 /// The first `YYYY-MM-DD`-like date in a line (`2023년02월17일`, `2019-05-08`,
@@ -226,7 +268,7 @@ pub fn clean(text: &str) -> CleanDocument {
     let p = patterns();
     let mut articles = Vec::new();
     let mut block = Block::default();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: FxHashSet<String> = FxHashSet::default();
     let mut body_started = false;
 
     for raw in text.lines() {
@@ -238,8 +280,10 @@ pub fn clean(text: &str) -> CleanDocument {
         if squashed.is_empty() || squashed.chars().all(|c| !c.is_alphanumeric()) {
             continue;
         }
+        // Whether the line as it stands reads as running text.
+        let sentence = is_sentence_line(&line);
         // Dates in header lines ("등록 2019-05-08", "기사입력 : 2023년02월17일").
-        if !is_sentence_line(&line) && line.chars().count() < 60 {
+        if !sentence && line.chars().count() < 60 {
             if let Some(date) = find_date(&line) {
                 if block.date.is_none() && block.body.is_empty() {
                     block.date = Some(date.clone());
@@ -254,36 +298,55 @@ pub fn clean(text: &str) -> CleanDocument {
             && TERMINATORS
                 .iter()
                 .any(|t| squashed.starts_with(t) || squashed.ends_with(t))
-            && !is_sentence_line(&line)
+            && !sentence
         {
             break;
         }
-        let clutter = CLUTTER_MARKERS.iter().any(|m| squashed.contains(m));
         if line.contains('℃')
             || line.contains("°C")
-            || clutter && !is_sentence_line(&line) && line.chars().count() < 80
+            || !sentence && line.chars().count() < 80 && p.clutter.is_match(&squashed)
         {
             continue;
         }
-        if p.related.is_match(&line) || p.photo_credit.is_match(&line) && !is_sentence_line(&line) {
+        // Each pattern is tried only on lines holding the text it needs.
+        if line.contains("관련") && p.related.is_match(&line)
+            || !sentence
+                && (line.contains("사진") || line.contains("제공"))
+                && p.photo_credit.is_match(&line)
+        {
             continue;
         }
-        if p.byline.is_match(&line) || p.email_only.is_match(&line) {
+        let has_reporter = line.contains("기자");
+        if has_reporter && p.byline.is_match(&line)
+            || line.contains('@') && p.email_only.is_match(&line)
+        {
             if let Some(article) = std::mem::take(&mut block).into_article() {
                 articles.push(article);
             }
             continue;
         }
-        line = p.image_markup.replace_all(&line, "").trim().to_string();
-        line = p.dateline_prefix.replace(&line, "").to_string();
-        line = p.outlet_prefix.replace(&line, "").to_string();
-        line = line
-            .trim_start_matches(['•', '○', '◆', '◇', '■', '□', '●', '-', ' '])
-            .trim()
-            .to_string();
+        if line.contains("![") || line.contains('|') {
+            apply(&mut line, |l| p.image_markup.replace_all(l, ""));
+        }
+        trim_in_place(&mut line);
+        if line.starts_with('[') {
+            apply(&mut line, |l| p.dateline_prefix.replace(l, ""));
+        }
+        if line.starts_with('(') {
+            apply(&mut line, |l| p.outlet_prefix.replace(l, ""));
+        }
+        let bullets = line.len()
+            - line
+                .trim_start_matches(['•', '○', '◆', '◇', '■', '□', '●', '-', ' '])
+                .len();
+        line.drain(..bullets);
+        trim_in_place(&mut line);
         // A caption or paragraph that ends with its byline closes the article.
         let mut closes = false;
-        if let Some(m) = p.trailing_byline.find(&line) {
+        let trailing = (line.contains("기자") && line.contains('/'))
+            .then(|| p.trailing_byline.find(&line))
+            .flatten();
+        if let Some(m) = trailing {
             line.truncate(m.start());
             closes = true;
         }

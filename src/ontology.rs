@@ -5,11 +5,12 @@
 //! directory instead, file by file (a file the directory lacks keeps its
 //! built-in version), so lexicons can be extended without recompiling.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{NamedOrBlankNode, Term};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{Error, Result};
 use crate::model::{Relation, ONTOLOGY_NS};
@@ -223,23 +224,28 @@ pub enum CueKind {
 pub struct Ontology {
     /// Gazetteer of organisations.
     pub organizations: Vec<OrgEntry>,
-    org_index: HashMap<String, usize>,
+    org_index: FxHashMap<String, usize>,
     /// Place names and their kinds (`country`, `region`).
-    pub places: HashMap<String, String>,
+    pub places: FxHashMap<String, String>,
     /// The sector vocabulary.
     pub sectors: Vec<SectorEntry>,
-    sector_index: HashMap<String, usize>,
+    sector_index: FxHashMap<String, usize>,
+    /// Every non-empty beginning of a key of `sector_index`.
+    sector_prefixes: FxHashSet<String>,
     /// Titles, longest first.
     pub titles: Vec<TitleEntry>,
+    title_index: SuffixIndex,
     /// Organisation name endings, longest first.
     pub org_suffixes: Vec<SuffixEntry>,
+    org_suffix_index: SuffixIndex,
     /// Relation cues with confidences.
     pub cues: HashMap<CueKind, Vec<(String, f32)>>,
     /// Particles and endings, longest first.
     pub particles: Vec<String>,
+    particle_index: SuffixIndex,
     /// Korean surnames.
-    pub surnames: HashSet<String>,
-    stopwords: HashMap<String, HashSet<String>>,
+    pub surnames: FxHashSet<String>,
+    stopwords: FxHashMap<String, FxHashSet<String>>,
     /// The OWL model's Turtle text.
     pub model_ttl: String,
     /// The sector vocabulary's Turtle text.
@@ -300,16 +306,20 @@ impl Ontology {
         let get = |name: &str| -> &(PathBuf, String) { &files[name] };
         let mut ontology = Ontology {
             organizations: Vec::new(),
-            org_index: HashMap::new(),
-            places: HashMap::new(),
+            org_index: FxHashMap::default(),
+            places: FxHashMap::default(),
             sectors: Vec::new(),
-            sector_index: HashMap::new(),
+            sector_index: FxHashMap::default(),
+            sector_prefixes: FxHashSet::default(),
             titles: Vec::new(),
+            title_index: SuffixIndex::default(),
             org_suffixes: Vec::new(),
+            org_suffix_index: SuffixIndex::default(),
             cues: HashMap::new(),
             particles: Vec::new(),
-            surnames: HashSet::new(),
-            stopwords: HashMap::new(),
+            particle_index: SuffixIndex::default(),
+            surnames: FxHashSet::default(),
+            stopwords: FxHashMap::default(),
             model_ttl: get("newsgraph.ttl").1.clone(),
             sectors_ttl: get("sectors.ttl").1.clone(),
         };
@@ -340,6 +350,7 @@ impl Ontology {
         ontology.load_cues(path, text)?;
         let mut particles = word_list(&get("lexicon/particles.txt").1);
         particles.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
+        ontology.particle_index = SuffixIndex::new(particles.iter().map(String::as_str));
         ontology.particles = particles;
         ontology.surnames = word_list(&get("lexicon/surnames.txt").1)
             .into_iter()
@@ -420,7 +431,12 @@ impl Ontology {
             }
             let idx = self.sectors.len();
             for name in std::iter::once(&entry.label).chain(&entry.aliases) {
-                self.sector_index.entry(sector_key(name)).or_insert(idx);
+                let key = sector_key(name);
+                for (cut, c) in key.char_indices() {
+                    self.sector_prefixes
+                        .insert(key[..cut + c.len_utf8()].to_string());
+                }
+                self.sector_index.entry(key).or_insert(idx);
             }
             self.sectors.push(entry);
         }
@@ -508,6 +524,7 @@ impl Ontology {
         }
         self.titles
             .sort_by_key(|t| std::cmp::Reverse(t.title.chars().count()));
+        self.title_index = SuffixIndex::new(self.titles.iter().map(|t| t.title.as_str()));
         Ok(())
     }
 
@@ -542,6 +559,8 @@ impl Ontology {
         }
         self.org_suffixes
             .sort_by_key(|s| std::cmp::Reverse(s.suffix.chars().count()));
+        self.org_suffix_index =
+            SuffixIndex::new(self.org_suffixes.iter().map(|s| s.suffix.as_str()));
         Ok(())
     }
 
@@ -582,9 +601,21 @@ impl Ontology {
     /// The sector concept a surface form belongs to (case-insensitive for
     /// Latin letters, spaces ignored).
     pub fn sector(&self, name: &str) -> Option<&SectorEntry> {
-        self.sector_index
-            .get(&sector_key(name))
-            .map(|&i| &self.sectors[i])
+        if is_sector_key(name) {
+            return self.sector_by_key(name);
+        }
+        self.sector_by_key(&sector_key(name))
+    }
+
+    /// The sector concept whose surface form has the [`sector_key`] `key`.
+    pub fn sector_by_key(&self, key: &str) -> Option<&SectorEntry> {
+        self.sector_index.get(key).map(|&i| &self.sectors[i])
+    }
+
+    /// Whether some surface form's [`sector_key`] starts with `key` (the
+    /// empty key starts every one).
+    pub fn is_sector_key_prefix(&self, key: &str) -> bool {
+        key.is_empty() || self.sector_prefixes.contains(key)
     }
 
     /// Whether `word` is a known place (country or region).
@@ -604,30 +635,184 @@ impl Ontology {
 
     /// The title a word ends with (longest match), with what precedes it.
     pub fn split_title<'a>(&self, word: &'a str) -> Option<(&'a str, &TitleEntry)> {
-        self.titles
-            .iter()
-            .find(|t| word.ends_with(t.title.as_str()))
-            .map(|t| (&word[..word.len() - t.title.len()], t))
+        self.title_index
+            .suffixes(word)
+            .next()
+            .map(|(cut, entries)| (&word[..cut], &self.titles[entries[0]]))
     }
 
     /// The organisation ending a word ends with (longest match).
     pub fn org_suffix(&self, word: &str) -> Option<&SuffixEntry> {
-        self.org_suffixes
-            .iter()
-            .find(|s| word.ends_with(s.suffix.as_str()) && word.len() > s.suffix.len())
+        self.org_suffix_index
+            .suffixes(word)
+            .find(|&(cut, _)| cut > 0)
+            .map(|(_, entries)| &self.org_suffixes[entries[0]])
     }
+
+    /// The organisation endings that are exactly `word`, longest-first
+    /// order of [`Ontology::org_suffixes`] (one, unless the lexicon lists
+    /// an ending twice).
+    pub fn org_suffixes_equal_to<'a>(
+        &'a self,
+        word: &str,
+    ) -> impl Iterator<Item = &'a SuffixEntry> + 'a {
+        self.org_suffix_index
+            .exact(word)
+            .iter()
+            .map(|&i| &self.org_suffixes[i])
+    }
+
+    /// The particles a word ends with, longest first, as byte offsets where
+    /// each starts (a particle the lexicon lists twice comes twice). Only
+    /// particles shorter than the word count.
+    pub fn particle_cuts<'o>(&'o self, word: &str) -> impl Iterator<Item = usize> + use<'o> {
+        self.particle_index
+            .suffixes(word)
+            .filter(|&(cut, _)| cut > 0)
+            .flat_map(|(cut, entries)| std::iter::repeat_n(cut, entries.len()))
+    }
+}
+
+/// Finds which strings of a list a word ends with, by walking a trie of
+/// the reversed strings from the word's last character instead of
+/// scanning the list.
+#[derive(Debug, Clone)]
+struct SuffixIndex {
+    /// Trie edges: (node, previous character) → node. Node 0 is the root.
+    edges: FxHashMap<(u32, char), u32>,
+    /// Per node: the positions in the list of the string it spells.
+    entries: Vec<Vec<usize>>,
+}
+
+impl Default for SuffixIndex {
+    fn default() -> SuffixIndex {
+        SuffixIndex {
+            edges: FxHashMap::default(),
+            entries: vec![Vec::new()],
+        }
+    }
+}
+
+/// The strings a word ends with, as (byte offset where each starts, trie
+/// node), found shortest first and handed out longest first.
+struct SuffixMatches {
+    inline: [(usize, u32); 8],
+    len: usize,
+    /// Matches beyond the eighth (only with very long list strings).
+    more: Vec<(usize, u32)>,
+}
+
+impl SuffixMatches {
+    fn push(&mut self, m: (usize, u32)) {
+        if self.len < self.inline.len() {
+            self.inline[self.len] = m;
+            self.len += 1;
+        } else {
+            self.more.push(m);
+        }
+    }
+
+    fn pop(&mut self) -> Option<(usize, u32)> {
+        if let Some(m) = self.more.pop() {
+            return Some(m);
+        }
+        self.len = self.len.checked_sub(1)?;
+        Some(self.inline[self.len])
+    }
+}
+
+impl SuffixIndex {
+    fn new<'a>(items: impl Iterator<Item = &'a str>) -> SuffixIndex {
+        let mut index = SuffixIndex::default();
+        for (i, item) in items.enumerate() {
+            let mut node = 0u32;
+            for c in item.chars().rev() {
+                let next = index.entries.len() as u32;
+                node = *index.edges.entry((node, c)).or_insert(next);
+                if node == next {
+                    index.entries.push(Vec::new());
+                }
+            }
+            index.entries[node as usize].push(i);
+        }
+        index
+    }
+
+    /// The positions of the strings equal to `s`.
+    fn exact(&self, s: &str) -> &[usize] {
+        let mut node = 0u32;
+        for c in s.chars().rev() {
+            match self.edges.get(&(node, c)) {
+                Some(&next) => node = next,
+                None => return &[],
+            }
+        }
+        &self.entries[node as usize]
+    }
+
+    /// The list strings `word` ends with, longest first: the byte offset
+    /// where each starts in `word`, and its positions in the list.
+    fn suffixes<'s>(&'s self, word: &str) -> impl Iterator<Item = (usize, &'s [usize])> + use<'s> {
+        let mut found = SuffixMatches {
+            inline: [(0, 0); 8],
+            len: 0,
+            more: Vec::new(),
+        };
+        if !self.entries[0].is_empty() {
+            found.push((word.len(), 0));
+        }
+        let mut node = 0u32;
+        for (i, c) in word.char_indices().rev() {
+            match self.edges.get(&(node, c)) {
+                Some(&next) => node = next,
+                None => break,
+            }
+            if !self.entries[node as usize].is_empty() {
+                found.push((i, node));
+            }
+        }
+        std::iter::from_fn(move || found.pop())
+            .map(|(cut, node)| (cut, self.entries[node as usize].as_slice()))
+    }
+}
+
+/// Whether `name` is its own [`sector_key`].
+fn is_sector_key(name: &str) -> bool {
+    !name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_ascii_uppercase() || matches!(c, '・' | '․' | '‧' | '∙'))
 }
 
 /// The key under which sector surface forms are compared: spaces removed,
 /// Latin letters lower-cased, middle dots unified.
 pub fn sector_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '・' | '․' | '‧' | '∙' => '·',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
+    let mut key = String::with_capacity(name.len());
+    push_sector_key(&mut key, name);
+    key
+}
+
+/// Appends the [`sector_key`] of `name` to `key` (the key of a text is the
+/// keys of its parts, one after the other).
+pub fn push_sector_key(key: &mut String, name: &str) {
+    for c in name.chars() {
+        push_sector_key_char(key, c);
+    }
+}
+
+/// Appends the [`sector_key`] of one character to `key`.
+#[inline]
+pub fn push_sector_key_char(key: &mut String, c: char) {
+    if ('가'..='힣').contains(&c) {
+        key.push(c);
+        return;
+    }
+    if c.is_whitespace() {
+        return;
+    }
+    key.push(match c {
+        '・' | '․' | '‧' | '∙' => '·',
+        c => c.to_ascii_lowercase(),
+    });
 }
 
 fn check_turtle(path: &Path, text: &str) -> Result<()> {
@@ -664,6 +849,50 @@ mod tests {
         assert!(!o
             .cues(CueKind::Relation(Relation::SignedMouWith))
             .is_empty());
+    }
+
+    /// The indexed look-ups give what scanning the longest-first lists gives.
+    #[test]
+    fn suffix_lookups_match_linear_scans() {
+        let o = Ontology::load(None).expect("built-in ontology");
+        let mut words: Vec<String> = vec![String::new(), "가".into(), "AI".into()];
+        let endings = o
+            .titles
+            .iter()
+            .map(|t| t.title.clone())
+            .chain(o.org_suffixes.iter().map(|s| s.suffix.clone()))
+            .chain(o.particles.iter().cloned());
+        for ending in endings {
+            for head in ["", "광주", "부", "산업", "위원"] {
+                for tail in ["", "은", "에서는"] {
+                    words.push(format!("{head}{ending}{tail}"));
+                }
+            }
+        }
+        for w in &words {
+            let title = o
+                .titles
+                .iter()
+                .find(|t| w.ends_with(t.title.as_str()))
+                .map(|t| (&w[..w.len() - t.title.len()], t));
+            assert_eq!(o.split_title(w), title, "{w}");
+            let suffix = o
+                .org_suffixes
+                .iter()
+                .find(|s| w.ends_with(s.suffix.as_str()) && w.len() > s.suffix.len());
+            assert_eq!(
+                o.org_suffix(w).map(|s| s.suffix.as_str()),
+                suffix.map(|s| s.suffix.as_str()),
+                "{w}"
+            );
+            let cuts: Vec<usize> = o
+                .particles
+                .iter()
+                .filter(|p| w.len() > p.len() && w.ends_with(p.as_str()))
+                .map(|p| w.len() - p.len())
+                .collect();
+            assert_eq!(o.particle_cuts(w).collect::<Vec<_>>(), cuts, "{w}");
+        }
     }
 
     #[test]

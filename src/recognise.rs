@@ -7,10 +7,12 @@
 //! Everything here is driven by the lexicons of [`Ontology`]: titles, name
 //! endings, the gazetteer and the sector vocabulary.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::model::{EntityType, Sentence};
-use crate::ontology::{sector_key, Ontology, OrgClass, TitleEntry, TitleImplies};
+use crate::ontology::{
+    push_sector_key, push_sector_key_char, sector_key, Ontology, OrgClass, TitleEntry, TitleImplies,
+};
 
 /// A word or a punctuation mark of a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +33,26 @@ const PUNCTUATION: &[char] = &[
     '~', '.', '○', '●', '-', '&',
 ];
 
+/// Whether `c` is one of [`PUNCTUATION`] (ASCII marks by a table look-up).
+fn is_punctuation(c: char) -> bool {
+    const fn ascii_table() -> [bool; 128] {
+        let mut table = [false; 128];
+        let mut i = 0;
+        while i < PUNCTUATION.len() {
+            if (PUNCTUATION[i] as u32) < 128 {
+                table[PUNCTUATION[i] as usize] = true;
+            }
+            i += 1;
+        }
+        table
+    }
+    const ASCII: [bool; 128] = ascii_table();
+    if c.is_ascii() {
+        return ASCII[c as usize];
+    }
+    PUNCTUATION.contains(&c)
+}
+
 /// Splits a sentence into words and punctuation marks.
 pub fn tokenize(sentence: &str) -> Vec<Token> {
     let mut tokens: Vec<Token> = Vec::new();
@@ -48,6 +70,14 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
         }
     };
     for (k, &(i, c)) in chars.iter().enumerate() {
+        // Hangul syllables, the bulk of the text, are word characters.
+        if ('가'..='힣').contains(&c) {
+            if current.is_none() {
+                current = Some((i, space));
+            }
+            space = false;
+            continue;
+        }
         if c.is_whitespace() {
             flush(&mut tokens, &mut current, i);
             space = true;
@@ -57,7 +87,7 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
         let inner = matches!(c, '.' | '-')
             && current.is_some()
             && chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
-        if PUNCTUATION.contains(&c) && !inner {
+        if is_punctuation(c) && !inner {
             flush(&mut tokens, &mut current, i);
             tokens.push(Token {
                 text: c.to_string(),
@@ -88,14 +118,19 @@ fn hangul_len(s: &str) -> Option<usize> {
 /// A word with a particle stripped: (stem, particle). The word itself
 /// (empty particle) comes first, then ever shorter stems.
 pub fn stems<'a>(word: &'a str, ontology: &Ontology) -> Vec<(&'a str, &'a str)> {
-    let mut out = vec![(word, "")];
-    for p in &ontology.particles {
-        if word.len() > p.len() && word.ends_with(p.as_str()) {
-            let cut = word.len() - p.len();
-            out.push((&word[..cut], &word[cut..]));
-        }
-    }
-    out
+    stems_iter(word, ontology).collect()
+}
+
+/// [`stems`] without collecting them.
+pub fn stems_iter<'w, 'o>(
+    word: &'w str,
+    ontology: &'o Ontology,
+) -> impl Iterator<Item = (&'w str, &'w str)> + use<'w, 'o> {
+    std::iter::once((word, "")).chain(
+        ontology
+            .particle_cuts(word)
+            .map(move |cut| (&word[..cut], &word[cut..])),
+    )
 }
 
 /// How sure the recogniser is that an organisation mention is one.
@@ -286,10 +321,40 @@ const COMPOUND_ENDINGS: &[&str] = &[
 struct Recogniser<'o> {
     ontology: &'o Ontology,
     entities: Vec<LocalEntity>,
-    by_name: HashMap<(EntityType, String), usize>,
+    /// The entity each name stands for, per [`EntityType`] (see [`kind_slot`]).
+    by_name: [FxHashMap<String, usize>; 4],
+}
+
+/// The slot of an entity type in [`Recogniser::by_name`].
+fn kind_slot(kind: EntityType) -> usize {
+    match kind {
+        EntityType::Person => 0,
+        EntityType::Organization => 1,
+        EntityType::Sector => 2,
+        EntityType::Place => 3,
+    }
 }
 
 impl<'o> Recogniser<'o> {
+    /// Makes `name` stand for entity `idx`, replacing what it stood for.
+    fn set_name(&mut self, kind: EntityType, name: &str, idx: usize) {
+        let map = &mut self.by_name[kind_slot(kind)];
+        match map.get_mut(name) {
+            Some(slot) => *slot = idx,
+            None => {
+                map.insert(name.to_string(), idx);
+            }
+        }
+    }
+
+    /// Makes `name` stand for entity `idx` unless it already stands for one.
+    fn keep_name(&mut self, kind: EntityType, name: &str, idx: usize) {
+        let map = &mut self.by_name[kind_slot(kind)];
+        if !map.contains_key(name) {
+            map.insert(name.to_string(), idx);
+        }
+    }
+
     fn entity(
         &mut self,
         kind: EntityType,
@@ -298,12 +363,9 @@ impl<'o> Recogniser<'o> {
         class: Option<OrgClass>,
         strong: bool,
     ) -> usize {
-        let key_name = canonical.unwrap_or(name).to_string();
-        let existing = self
-            .by_name
-            .get(&(kind, key_name.clone()))
-            .or_else(|| self.by_name.get(&(kind, name.to_string())))
-            .copied();
+        let key_name = canonical.unwrap_or(name);
+        let map = &self.by_name[kind_slot(kind)];
+        let existing = map.get(key_name).or_else(|| map.get(name)).copied();
         let idx = match existing {
             Some(i) => i,
             None => {
@@ -320,7 +382,7 @@ impl<'o> Recogniser<'o> {
             }
         };
         self.add_name(idx, name);
-        self.by_name.insert((kind, key_name), idx);
+        self.set_name(kind, key_name, idx);
         let e = &mut self.entities[idx];
         e.strong |= strong;
         if e.class.is_none() {
@@ -334,14 +396,12 @@ impl<'o> Recogniser<'o> {
         if !self.entities[idx].names.iter().any(|n| n == name) {
             self.entities[idx].names.push(name.to_string());
         }
-        self.by_name.entry((kind, name.to_string())).or_insert(idx);
+        self.keep_name(kind, name, idx);
         for (a, b) in SYNONYM_ENDINGS {
             for (from, to) in [(a, b), (b, a)] {
                 if let Some(base) = name.strip_suffix(from) {
                     if !base.trim().is_empty() {
-                        self.by_name
-                            .entry((kind, format!("{base}{to}")))
-                            .or_insert(idx);
+                        self.keep_name(kind, &format!("{base}{to}"), idx);
                     }
                 }
             }
@@ -356,7 +416,7 @@ impl<'o> Recogniser<'o> {
     }
 
     fn find(&self, kind: EntityType, name: &str) -> Option<usize> {
-        self.by_name.get(&(kind, name.to_string())).copied()
+        self.by_name[kind_slot(kind)].get(name).copied()
     }
 
     /// Recognises an organisation name (no particle): gazetteer first, then
@@ -399,11 +459,12 @@ impl<'o> Recogniser<'o> {
         // ㈜해양수소에너지, (주)대성정밀, 대성정밀㈜: companies by their mark.
         for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"] {
             let rest = name.strip_prefix(mark).or_else(|| name.strip_suffix(mark));
-            let has_particle = stems(name, o)
-                .iter()
-                .skip(1)
-                .any(|(st, _)| st.chars().count() > mark.chars().count() + 1);
-            if rest.is_some_and(|r| r.chars().count() >= 2) && !has_particle {
+            let has_particle = || {
+                stems_iter(name, o)
+                    .skip(1)
+                    .any(|(st, _)| st.chars().count() > mark.chars().count() + 1)
+            };
+            if rest.is_some_and(|r| r.chars().count() >= 2) && !has_particle() {
                 let class = if mark == "(재)" || mark == "(사)" {
                     OrgClass::Standing
                 } else {
@@ -416,7 +477,7 @@ impl<'o> Recogniser<'o> {
             return None;
         }
         // An ending alone names nothing ("협의회" is not 협 + 의회).
-        if o.org_suffixes.iter().any(|s| s.suffix == name) {
+        if o.org_suffixes_equal_to(name).next().is_some() {
             return None;
         }
         let suffix = o.org_suffix(name)?;
@@ -444,7 +505,7 @@ impl<'o> Recogniser<'o> {
         &self,
         word: &'w str,
     ) -> Option<(&'w str, &'w str, Option<String>, OrgClass, Strength)> {
-        for (stem, particle) in stems(word, self.ontology) {
+        for (stem, particle) in stems_iter(word, self.ontology) {
             if let Some((canonical, class, strength)) = self.org_name(stem) {
                 return Some((stem, particle, canonical, class, strength));
             }
@@ -470,18 +531,16 @@ impl<'o> Recogniser<'o> {
             && o.sector(word).is_none()
             && o.split_title(word).is_none()
             && o.org_suffix(word).is_none()
-            && !o.org_suffixes.iter().any(|s| s.suffix == word)
-            && stems(word, o)
-                .iter()
+            && o.org_suffixes_equal_to(word).next().is_none()
+            && stems_iter(word, o)
                 .skip(1)
                 .all(|(st, _)| o.split_title(st).is_none() && o.organization(st).is_none())
     }
 
     /// The name in a word that may carry a particle (장현우는 → 장현우).
     fn person_in_word(&self, word: &str) -> Option<String> {
-        let candidates = stems(word, self.ontology);
-        let stripped = candidates
-            .iter()
+        let candidates = || stems_iter(word, self.ontology);
+        let stripped = candidates()
             .skip(1)
             .filter(|(_, p)| {
                 matches!(
@@ -501,7 +560,7 @@ impl<'o> Recogniser<'o> {
             })
             .find(|(st, _)| hangul_len(st).is_some_and(|n| n >= 2) && self.is_person_name(st));
         stripped
-            .or_else(|| candidates.iter().find(|(st, _)| self.is_person_name(st)))
+            .or_else(|| candidates().find(|(st, _)| self.is_person_name(st)))
             .map(|(st, _)| st.to_string())
     }
 }
@@ -515,7 +574,7 @@ pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
     let mut r = Recogniser {
         ontology,
         entities: Vec::new(),
-        by_name: HashMap::new(),
+        by_name: Default::default(),
     };
     let mut out = Vec::with_capacity(sentences.len());
     for sentence in sentences {
@@ -555,22 +614,24 @@ const DROPPABLE_PREFIXES: &[&str] = &[
 fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMentions]) {
     let n = r.entities.len();
     let mut target: Vec<usize> = (0..n).collect();
+    // Labels change only where names move: recomputed for those two.
+    let mut labels: Vec<String> = r.entities.iter().map(|e| e.label().to_string()).collect();
     for short in 0..n {
         if r.entities[short].kind != EntityType::Organization
             || r.entities[short].canonical.is_some()
         {
             continue;
         }
-        let short_name = r.entities[short].label().to_string();
+        let short_name = labels[short].as_str();
         let full = (0..n).find(|&f| {
             if f == short || r.entities[f].kind != EntityType::Organization {
                 return false;
             }
-            let label = r.entities[f].label();
+            let label = labels[f].as_str();
             DROPPABLE_PREFIXES
                 .iter()
-                .any(|p| label == format!("{p}{short_name}"))
-                || label.strip_suffix(short_name.as_str()).is_some_and(|head| {
+                .any(|p| label.strip_prefix(p) == Some(short_name))
+                || label.strip_suffix(short_name).is_some_and(|head| {
                     // 충남 미래차 전환 추진단 / 미래차 전환 추진단
                     head.ends_with(' ') && {
                         let region = head.trim();
@@ -589,6 +650,8 @@ fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMention
             }
             let strong = r.entities[short].strong;
             r.entities[full].strong |= strong;
+            labels[short] = r.entities[short].label().to_string();
+            labels[full] = r.entities[full].label().to_string();
         }
     }
     for s in sentences.iter_mut() {
@@ -653,7 +716,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         }
         let word = tokens[i].text.clone();
         // "X 정부": the government of president X.
-        if let Some((stem, particle)) = stems(&word, o).into_iter().find(|(s, _)| *s == "정부") {
+        if let Some((stem, particle)) = stems_iter(&word, o).find(|(s, _)| *s == "정부") {
             let _ = stem;
             let prev = i.checked_sub(1).and_then(|p| word_at(&tokens, p));
             if let Some(prev) = prev.filter(|p| {
@@ -683,8 +746,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                     Some(OrgClass::Government),
                     true,
                 );
-                r.by_name
-                    .insert((EntityType::Organization, "정부".to_string()), gov);
+                r.set_name(EntityType::Organization, "정부", gov);
                 r.add_generic_name(gov, "정부");
                 mentions.push(org_mention(gov, &full, i - 1, i + 1, particle));
                 covered[i - 1] = true;
@@ -717,9 +779,8 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
         }
         // Bare councils: 시의회 → the council of the city the text is about.
-        if let Some((stem, particle)) = stems(&word, o)
-            .into_iter()
-            .find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
+        if let Some((stem, particle)) =
+            stems_iter(&word, o).find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
         {
             let classes = BARE_COUNCILS
                 .iter()
@@ -758,14 +819,12 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        let anaphor = stems(&word, o)
-            .into_iter()
+        let anaphor = stems_iter(&word, o)
             .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
             .map(|(s, p)| (s.to_string(), p.to_string()));
         let named_here = anaphor.as_ref().is_some_and(|(stem, _)| {
-            o.org_suffixes
-                .iter()
-                .any(|x| x.suffix == *stem && matches!(x.class, OrgClass::Body | OrgClass::Branch))
+            o.org_suffixes_equal_to(stem)
+                .any(|x| matches!(x.class, OrgClass::Body | OrgClass::Branch))
         }) && body_name_anchor(r, &tokens, &mentions, i).is_some();
         if let Some((stem, particle)) = anaphor.filter(|_| !named_here) {
             let target = r.anaphor(&stem);
@@ -782,8 +841,8 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             .or_else(|| {
                 // The body ending alone, its name given by the words before it.
                 named_here.then(|| {
-                    stems(&word, o).into_iter().find_map(|(st, p)| {
-                        o.org_suffixes.iter().find(|x| x.suffix == st).map(|x| {
+                    stems_iter(&word, o).find_map(|(st, p)| {
+                        o.org_suffixes_equal_to(st).next().map(|x| {
                             (
                                 st.to_string(),
                                 p.to_string(),
@@ -900,8 +959,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
                 _ => {
                     let idx = r.entity(EntityType::Organization, &full, None, Some(class), strong);
                     r.add_name(idx, &stem);
-                    r.by_name
-                        .insert((EntityType::Organization, stem.clone()), idx);
+                    r.set_name(EntityType::Organization, &stem, idx);
                     if r.entities[idx].parent.is_none() {
                         r.entities[idx].parent = parent;
                     }
@@ -960,13 +1018,10 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         let word = tokens[k].text.clone();
-        let Some((stem, _particle, prefix, title)) =
-            stems(&word, o).into_iter().find_map(|(s, p)| {
-                o.split_title(s).map(|(prefix, t)| {
-                    (s.to_string(), p.to_string(), prefix.to_string(), t.clone())
-                })
-            })
-        else {
+        let Some((stem, _particle, prefix, title)) = stems_iter(&word, o).find_map(|(s, p)| {
+            o.split_title(s)
+                .map(|(prefix, t)| (s.to_string(), p.to_string(), prefix.to_string(), t.clone()))
+        }) else {
             continue;
         };
         let _ = stem;
@@ -1165,8 +1220,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             // "부위원장인 안도걸", "(위원장 이언주 최고위원)": a title before the name.
             if first >= 1 {
                 if let Some(prev) = word_at(&tokens, first - 1) {
-                    let prev_title = stems(prev, o)
-                        .into_iter()
+                    let prev_title = stems_iter(prev, o)
                         .filter(|(_, p)| p.is_empty() || *p == "인")
                         .find_map(|(s, _)| {
                             o.split_title(s)
@@ -1287,7 +1341,7 @@ fn body_name_anchor(
         let plain = prev
             .chars()
             .all(|c| is_hangul(c) || c.is_ascii_alphanumeric())
-            && stems(prev, o).len() == 1
+            && stems_iter(prev, o).nth(1).is_none()
             && ![
                 "한", "된", "는", "던", "고", "며", "서", "해", "게", "인", "적", "들",
             ]
@@ -1379,9 +1433,8 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
         None => {
             let suffix = r
                 .ontology
-                .org_suffixes
-                .iter()
-                .find(|s| s.suffix == last)
+                .org_suffixes_equal_to(last)
+                .next()
                 .or_else(|| r.ontology.org_suffix(last))?;
             (
                 suffix.class,
@@ -1523,6 +1576,7 @@ fn sectors_in(
         });
     };
     // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.
+    let mut head_key = String::new();
     for width in (2..=3).rev() {
         for i in 0..tokens.len().saturating_sub(width - 1) {
             if taken[i..i + width].iter().any(|t| *t)
@@ -1530,12 +1584,22 @@ fn sectors_in(
             {
                 continue;
             }
+            // Every form tried below starts with the words before the last
+            // (the endings stripped are inside the last word): no form
+            // starts with them, none is tried.
+            head_key.clear();
+            for t in &tokens[i..i + width - 1] {
+                push_sector_key(&mut head_key, &t.text);
+            }
+            if !o.is_sector_key_prefix(&head_key) {
+                continue;
+            }
             let words: Vec<&str> = tokens[i..i + width]
                 .iter()
                 .map(|t| t.text.as_str())
                 .collect();
             let last = words[width - 1];
-            for (stem, particle) in stems(last, o) {
+            for (stem, particle) in stems_iter(last, o) {
                 let mut joined = words[..width - 1].join(" ");
                 joined.push(' ');
                 joined.push_str(stem);
@@ -1564,7 +1628,7 @@ fn sectors_in(
         let word = tokens[i].text.as_str();
         let word = word.strip_prefix("e-").unwrap_or(word);
         let mut found = false;
-        for (stem, particle) in stems(word, o) {
+        for (stem, particle) in stems_iter(word, o) {
             if let Some(s) = o.sector(stem) {
                 let label = s.label.clone();
                 push(r, mentions, &label, stem, i, i + 1, particle, false);
@@ -1607,7 +1671,7 @@ fn sectors_in(
             }
         }
         // Productive fields: X산업 (one word), X 분야 / X 분과 (two words).
-        for (stem, particle) in stems(word, o) {
+        for (stem, particle) in stems_iter(word, o) {
             if let Some(base) = stem.strip_suffix("산업") {
                 if productive_base(o, base) {
                     push(r, mentions, base, stem, i, i + 1, particle, true);
@@ -1620,10 +1684,8 @@ fn sectors_in(
             continue;
         }
         if let Some(next) = word_at(tokens, i + 1) {
-            let next_is_field = stems(next, o)
-                .iter()
-                .any(|(s, _)| *s == "분야" || *s == "분과");
-            let has_particle = stems(word, o).len() > 1;
+            let next_is_field = stems_iter(next, o).any(|(s, _)| s == "분야" || s == "분과");
+            let has_particle = stems_iter(word, o).nth(1).is_some();
             if next_is_field
                 && tokens[i + 1].space_before
                 && !has_particle
@@ -1679,8 +1741,7 @@ fn sectors_in(
                     if taken[t] {
                         continue;
                     }
-                    let (stem, particle) = stems(&tokens[t].text, o)
-                        .into_iter()
+                    let (stem, particle) = stems_iter(&tokens[t].text, o)
                         .find(|(s, _)| {
                             hangul_len(s).is_some_and(|l| (2..=6).contains(&l))
                                 && productive_base(o, s)
@@ -1703,15 +1764,28 @@ fn sectors_in(
 
 /// The longest sector form a word starts with: (label, surface, rest).
 fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
-    let chars: Vec<(usize, char)> = word.char_indices().collect();
-    for cut in (2..chars.len()).rev() {
-        let (byte, _) = chars[cut];
-        let head = &word[..byte];
-        if let Some(s) = o.sector(head) {
-            return Some((s.label.clone(), head.to_string(), word[byte..].to_string()));
+    // Heads of two characters up to all but the last, growing until no
+    // sector form starts like the head: the last one found is the longest.
+    let mut key = String::new();
+    let mut longest = None;
+    for (n, (byte, c)) in word.char_indices().enumerate() {
+        if n >= 2 {
+            if let Some(s) = o.sector_by_key(&key) {
+                longest = Some((s, byte));
+            }
+        }
+        push_sector_key_char(&mut key, c);
+        if !o.is_sector_key_prefix(&key) {
+            break;
         }
     }
-    None
+    longest.map(|(s, byte)| {
+        (
+            s.label.clone(),
+            word[..byte].to_string(),
+            word[byte..].to_string(),
+        )
+    })
 }
 
 /// Whether X of a productive `X산업`/`X 분야` can name a sector.
@@ -1766,6 +1840,33 @@ mod tests {
             .filter(|e| e.kind == kind && e.strong)
             .map(|e| e.label().to_string())
             .collect()
+    }
+
+    /// The pruned search finds the longest sector head a plain scan finds.
+    #[test]
+    fn sector_prefix_matches_a_scan_of_every_head() {
+        let o = Ontology::load(None).expect("ontology");
+        let scan = |word: &str| {
+            let chars: Vec<(usize, char)> = word.char_indices().collect();
+            (2..chars.len()).rev().find_map(|cut| {
+                let byte = chars[cut].0;
+                o.sector(&word[..byte]).map(|s| {
+                    (
+                        s.label.clone(),
+                        word[..byte].to_string(),
+                        word[byte..].to_string(),
+                    )
+                })
+            })
+        };
+        for s in &o.sectors {
+            for form in std::iter::once(&s.label).chain(&s.aliases) {
+                for tail in ["", "기반", "산업", "클러스터", "x"] {
+                    let word = format!("{form}{tail}");
+                    assert_eq!(sector_prefix(&o, &word), scan(&word), "{word}");
+                }
+            }
+        }
     }
 
     #[test]
