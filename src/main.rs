@@ -516,6 +516,22 @@ fn exit_code(skipped: &[newsgraph::Error]) -> ExitCode {
 /// Checks the inputs, loads the ontology and extracts every document into
 /// memory (for `eval`); prints every skipped input.
 fn run_extraction(cli: &Cli, inputs: &[PathBuf], min_confidence: Option<f32>) -> Result<Extracted> {
+    let (ontology, options) = prepare_extraction(cli, inputs, min_confidence)?;
+    let extracted = newsgraph::pipeline::extract_inputs(inputs, &ontology, &options, &|_| {})
+        .context("extraction failed")?;
+    for skipped in &extracted.skipped {
+        eprintln!("newsgraph: skipped {skipped}");
+    }
+    Ok(extracted)
+}
+
+/// Checks that the inputs exist, loads the ontology and sets the options
+/// of an extraction run from the command line.
+fn prepare_extraction(
+    cli: &Cli,
+    inputs: &[PathBuf],
+    min_confidence: Option<f32>,
+) -> Result<(Ontology, ExtractOptions)> {
     for input in inputs {
         if input != Path::new("-") && std::fs::symlink_metadata(input).is_err() {
             bail!("input {} not found", input.display());
@@ -527,12 +543,7 @@ fn run_extraction(cli: &Cli, inputs: &[PathBuf], min_confidence: Option<f32>) ->
     if let Some(m) = min_confidence {
         options.min_confidence = m;
     }
-    let extracted = newsgraph::pipeline::extract_inputs(inputs, &ontology, &options, &|_| {})
-        .context("extraction failed")?;
-    for skipped in &extracted.skipped {
-        eprintln!("newsgraph: skipped {skipped}");
-    }
-    Ok(extracted)
+    Ok((ontology, options))
 }
 
 /// Loads the ontology named on the command line (or the built-in one).
@@ -554,17 +565,7 @@ fn stream_extraction<T: Send>(
     prepare: &(dyn Fn(DocumentGraph) -> T + Sync),
     consume: &mut dyn FnMut(T) -> newsgraph::Result<()>,
 ) -> Result<StreamSummary> {
-    for input in inputs {
-        if input != Path::new("-") && std::fs::symlink_metadata(input).is_err() {
-            bail!("input {} not found", input.display());
-        }
-    }
-    let ontology = load_ontology(cli)?;
-    let mut options = ExtractOptions::default();
-    options.read.text_column = cli.text_column.clone();
-    if let Some(m) = min_confidence {
-        options.min_confidence = m;
-    }
+    let (ontology, options) = prepare_extraction(cli, inputs, min_confidence)?;
     let bar = progress_bar(cli, true);
     let keep = |id: &str| shard.is_none_or(|s| s.contains(id));
     let result = newsgraph::pipeline::extract_streaming(

@@ -339,6 +339,17 @@ const RELATION_RECALL_FLOOR: f64 = 0.93;
 const ENTITY_RECALL_FLOOR: f64 = 0.90;
 const RELATION_PRECISION_FLOOR: f64 = 0.95;
 
+/// `newsgraph --quiet --store STORE build INPUT`, which must succeed.
+fn build_quietly(store: &Path, input: &Path) {
+    ok(newsgraph()
+        .args(["--quiet", "--store"])
+        .arg(store)
+        .arg("build")
+        .arg(input)
+        .output()
+        .unwrap());
+}
+
 /// Unmounts a test file system again, whatever happens in the test.
 struct Mounted(PathBuf);
 
@@ -416,13 +427,7 @@ fn a_full_disk_gives_a_clear_error_and_the_store_keeps_whole_documents() {
     if mount_tmpfs(&disk, 12) {
         let _mounted = Mounted(disk.clone());
         let store = disk.join("store.db");
-        ok(newsgraph()
-            .args(["--quiet", "--store"])
-            .arg(&store)
-            .arg("build")
-            .arg(&first)
-            .output()
-            .unwrap());
+        build_quietly(&store, &first);
         let before = store_counts(&store);
         let out = newsgraph()
             .arg("--store")
@@ -450,13 +455,7 @@ fn a_full_disk_gives_a_clear_error_and_the_store_keeps_whole_documents() {
             .count();
         assert_eq!(leftovers, 0);
         // With space again, a rerun finishes the build.
-        ok(newsgraph()
-            .args(["--quiet", "--store"])
-            .arg(&store)
-            .arg("build")
-            .arg(&second)
-            .output()
-            .unwrap());
+        build_quietly(&store, &second);
         let (counts, _) = store_counts(&store);
         assert_eq!(counts.len(), before.0.len() + second_expected.len());
     } else {
@@ -466,13 +465,7 @@ fn a_full_disk_gives_a_clear_error_and_the_store_keeps_whole_documents() {
     // The same through the file-size limit (RLIMIT_FSIZE, with SIGXFSZ
     // ignored: writes fail with EFBIG), which needs no privileges.
     let store = tmp.path().join("limited.db");
-    ok(newsgraph()
-        .args(["--quiet", "--store"])
-        .arg(&store)
-        .arg("build")
-        .arg(&first)
-        .output()
-        .unwrap());
+    build_quietly(&store, &first);
     let before = store_counts(&store);
     let out = Command::new("sh")
         .arg("-c")
