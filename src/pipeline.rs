@@ -266,7 +266,7 @@ pub fn extract_streaming<T: Send>(
     let mut summary = StreamSummary::default();
     let mut chunks = DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep);
     let first = chunks.next().unwrap_or_default();
-    let single = chunks.next().is_none();
+    let second = chunks.next();
     let done = AtomicUsize::new(0);
     let extract = |raw: RawDocument| {
         let bytes = raw.text.len() as u64;
@@ -275,7 +275,7 @@ pub fn extract_streaming<T: Send>(
         (extraction, bytes)
     };
 
-    if single {
+    let Some(second) = second else {
         // One chunk: extract once, resolve in memory.
         let mut extractions = Vec::with_capacity(first.len());
         for r in first
@@ -301,13 +301,13 @@ pub fn extract_streaming<T: Send>(
         }
         summary.skipped = skipped;
         return Ok(summary);
-    }
+    };
 
-    // Pass 1: index the entities of every document.
+    // Pass 1: index the entities of every document (the two chunks read
+    // above first).
     let mut index = EntityIndex::new();
     let mut failed: HashSet<String> = HashSet::new();
-    let pass_one = DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep);
-    for chunk in pass_one {
+    for chunk in [first, second].into_iter().chain(chunks) {
         let recognised: Vec<_> = chunk
             .into_par_iter()
             .map(|r| r.map(|raw| recognise_document(&raw, ontology)))
@@ -366,26 +366,14 @@ pub fn extract_streaming<T: Send>(
                 }
             }
         });
-        let mut outcome = Ok(());
-        for items in receiver.iter() {
-            for item in items {
-                if let Err(e) = consume(item) {
-                    outcome = Err(e);
-                    break;
-                }
-                summary.documents += 1;
-            }
-            if outcome.is_err() {
-                break;
-            }
-        }
+        let outcome = receiver.iter().flatten().try_for_each(|item| {
+            consume(item)?;
+            summary.documents += 1;
+            Ok(())
+        });
         drop(receiver);
-        if producer.join().is_err() {
-            return Err(Error::Input {
-                path: PathBuf::from("<pipeline>"),
-                line: 0,
-                message: "an extraction thread panicked".into(),
-            });
+        if let Err(panic) = producer.join() {
+            std::panic::resume_unwind(panic);
         }
         outcome
     });

@@ -26,8 +26,6 @@ use std::str::FromStr;
 use oxigraph::io::{RdfFormat, RdfParseError, RdfParser};
 use oxigraph::model::{GraphName, NamedNode};
 
-use crate::ontology::Ontology;
-use crate::pipeline::{extract_inputs, extract_inputs_where, ExtractOptions, Extracted};
 use crate::store::GraphStore;
 use crate::{Error, Result};
 
@@ -86,24 +84,6 @@ pub fn stable_hash(text: &str) -> u64 {
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
     hash
-}
-
-/// [`crate::pipeline::extract_inputs`] for the documents of `shard` (all
-/// of them when `shard` is `None`); entities are resolved across the
-/// documents of the shard.
-pub fn extract_shard(
-    inputs: &[PathBuf],
-    shard: Option<Shard>,
-    ontology: &Ontology,
-    options: &ExtractOptions,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<Extracted> {
-    match shard {
-        None => extract_inputs(inputs, ontology, options, progress),
-        Some(shard) => extract_inputs_where(inputs, ontology, options, progress, &|id| {
-            shard.contains(id)
-        }),
-    }
 }
 
 /// What [`load_files`] did.

@@ -55,9 +55,6 @@ pub const PREFIXES: [(&str, &str); 10] = [
     ("owl", "http://www.w3.org/2002/07/owl#"),
 ];
 
-/// Transactions are cut after this many quads (a document is never split).
-const BATCH_QUADS: usize = 100_000;
-
 /// The SPARQL `PREFIX` declarations of [`PREFIXES`].
 pub fn sparql_prefixes() -> String {
     PREFIXES
@@ -272,7 +269,7 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
     quads
 }
 
-/// What [`GraphStore::replace_documents`] wrote.
+/// What a [`DocumentWriter`] (or [`GraphStore::replace_documents`]) wrote.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteSummary {
     /// Documents written (each replacing any earlier version).
@@ -670,36 +667,15 @@ impl GraphStore {
     }
 
     /// Writes the documents, each replacing any earlier version of the same
-    /// document (same id): its named graph is dropped and rewritten. Other
-    /// documents are untouched. Documents are written in transactions of
-    /// whole documents, so a crash never leaves half a document behind.
+    /// document (same id); other documents are untouched. The same
+    /// [`DocumentWriter`] a streaming build uses: no document is ever half
+    /// written.
     pub fn replace_documents(&self, docs: &[DocumentGraph]) -> Result<WriteSummary> {
-        let mut summary = WriteSummary::default();
-        let mut tx = self
-            .store
-            .start_transaction()
-            .map_err(|e| self.store_error(e))?;
-        let mut in_batch = 0;
+        let mut writer = self.writer()?;
         for doc in docs {
-            let quads = document_quads(doc);
-            let graph = node(&doc.meta.iri());
-            tx.remove_named_graph(graph.as_ref())
-                .map_err(|e| self.store_error(e))?;
-            tx.extend(quads.iter());
-            in_batch += quads.len();
-            summary.documents += 1;
-            summary.quads += quads.len();
-            if in_batch >= BATCH_QUADS {
-                tx.commit().map_err(|e| self.store_error(e))?;
-                tx = self
-                    .store
-                    .start_transaction()
-                    .map_err(|e| self.store_error(e))?;
-                in_batch = 0;
-            }
+            writer.write(&doc.meta.iri(), document_quads(doc))?;
         }
-        tx.commit().map_err(|e| self.store_error(e))?;
-        Ok(summary)
+        writer.finish()
     }
 
     /// A writer that takes documents one at a time (see [`DocumentWriter`]),
