@@ -255,13 +255,7 @@ fn an_unwritable_store_gives_a_clear_error_and_stays_as_it_was() {
             .is_ok_and(|s| s.success())
     });
     if immutable && std::fs::write(store.join("probe"), b"x").is_err() {
-        let out = newsgraph()
-            .arg("--store")
-            .arg(&store)
-            .arg("build")
-            .arg(&second)
-            .output()
-            .unwrap();
+        let out = build_output(&store, &second);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains("newsgraph: error:"), "{stderr}");
@@ -338,6 +332,17 @@ fn the_generated_corpus_is_extracted_with_high_recall() {
 const RELATION_RECALL_FLOOR: f64 = 0.93;
 const ENTITY_RECALL_FLOOR: f64 = 0.90;
 const RELATION_PRECISION_FLOOR: f64 = 0.95;
+
+/// `newsgraph --store STORE build INPUT`, run to its end.
+fn build_output(store: &Path, input: &Path) -> Output {
+    newsgraph()
+        .arg("--store")
+        .arg(store)
+        .arg("build")
+        .arg(input)
+        .output()
+        .unwrap()
+}
 
 /// `newsgraph --quiet --store STORE build INPUT`, which must succeed.
 fn build_quietly(store: &Path, input: &Path) {
@@ -429,13 +434,7 @@ fn a_full_disk_gives_a_clear_error_and_the_store_keeps_whole_documents() {
         let store = disk.join("store.db");
         build_quietly(&store, &first);
         let before = store_counts(&store);
-        let out = newsgraph()
-            .arg("--store")
-            .arg(&store)
-            .arg("build")
-            .arg(&second)
-            .output()
-            .unwrap();
+        let out = build_output(&store, &second);
         let stderr =
             assert_failed_build_kept_the_store(&store, &before, &second_expected, out, || {
                 // Room to open the store again (RocksDB writes on opening).

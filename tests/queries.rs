@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
-use newsgraph::ontology::Ontology;
 use newsgraph::params::QueryParam;
-use newsgraph::pipeline::{extract_inputs, ExtractOptions};
 use newsgraph::query::{run_query_with_params, ResultsFormat};
 use newsgraph::store::GraphStore;
 use serde_json::Value;
@@ -23,22 +21,7 @@ fn root() -> PathBuf {
 /// The seed graph in memory, built once through the library.
 fn seed_store() -> &'static GraphStore {
     static STORE: OnceLock<GraphStore> = OnceLock::new();
-    STORE.get_or_init(|| {
-        let ontology = Ontology::load(None).expect("built-in ontology");
-        let extracted = extract_inputs(
-            &[root().join("seeds")],
-            &ontology,
-            &ExtractOptions::default(),
-            &|_| {},
-        )
-        .expect("extraction");
-        assert!(extracted.skipped.is_empty(), "{:?}", extracted.skipped);
-        let store = GraphStore::in_memory().expect("store");
-        store
-            .replace_documents(&extracted.documents)
-            .expect("write");
-        store
-    })
+    STORE.get_or_init(|| common::in_memory_store(&root().join("seeds")))
 }
 
 type Row = HashMap<String, String>;
@@ -654,18 +637,7 @@ fn rewritten_queries_answer_the_same_on_a_generated_corpus() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let ontology = Ontology::load(None).expect("ontology");
-    let extracted = extract_inputs(
-        &[tmp.path().join("corpus")],
-        &ontology,
-        &ExtractOptions::default(),
-        &|_| {},
-    )
-    .expect("extract");
-    let store = GraphStore::in_memory().expect("store");
-    store
-        .replace_documents(&extracted.documents)
-        .expect("write");
+    let store = common::in_memory_store(&tmp.path().join("corpus"));
     for name in ["facts-first-seen", "edge-evidence", "task-force-members"] {
         let text = std::fs::read_to_string(root().join(format!("examples/queries/{name}.rq")))
             .expect("query file");

@@ -60,3 +60,22 @@ pub fn build_seed_store(db: &std::path::Path) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Extracts `input` with the built-in ontology (every document must read)
+/// into a fresh in-memory store.
+pub fn in_memory_store(input: &std::path::Path) -> newsgraph::store::GraphStore {
+    let ontology = newsgraph::ontology::Ontology::load(None).expect("built-in ontology");
+    let extracted = newsgraph::pipeline::extract_inputs(
+        &[input.to_path_buf()],
+        &ontology,
+        &newsgraph::pipeline::ExtractOptions::default(),
+        &|_| {},
+    )
+    .expect("extraction");
+    assert!(extracted.skipped.is_empty(), "{:?}", extracted.skipped);
+    let store = newsgraph::store::GraphStore::in_memory().expect("store");
+    store
+        .replace_documents(&extracted.documents)
+        .expect("write");
+    store
+}
