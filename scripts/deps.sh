@@ -6,7 +6,8 @@
 #     our output (listed in scripts/requirements-test.txt), among them the
 #     SPARQL clients and Oxigraph's server (a prebuilt binary from PyPI)
 #     that tests/serve.rs and tests/push.rs start on loopback;
-#   - curl (and kill): the HTTP client of those tests.
+#   - curl (and kill): the HTTP client of those tests;
+#   - ripgrep: the peer of the extraction benchmark (tests/bench.rs).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,8 @@ if [ "${NEWSGRAPH_DEPS:-build}" = "test" ]; then
   # tests/serve.rs and tests/push.rs talk HTTP with curl and stop servers
   # with kill (procps).
   command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+  # The benchmark runner's test compares extraction with a ripgrep scan.
+  command -v rg >/dev/null 2>&1 || need_apt+=(ripgrep)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || need_apt+=(procps)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -43,6 +43,10 @@ use crate::graph::{Graph, GraphEdge, GraphNode, Selection};
 use crate::store::{GraphStore, PREFIXES};
 use crate::{Error, Result};
 
+mod xml;
+
+use xml::XmlWriter;
+
 /// The font named in DOT output: it has Hangul glyphs (Debian/Ubuntu
 /// package `fonts-noto-cjk`).
 pub const DOT_FONT: &str = "Noto Sans CJK KR";
@@ -493,31 +497,9 @@ fn number(v: f64) -> String {
 /// control characters) become U+FFFD; in attributes, tabs and line breaks
 /// are written as character references so that parsers keep them.
 pub fn xml_escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '\'' if attribute => out.push_str("&apos;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' | '\t' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn attr(s: &str) -> String {
-    xml_escape(s, true)
-}
-
-fn text(s: &str) -> String {
-    xml_escape(s, false)
+    let mut out = Vec::with_capacity(s.len());
+    xml::escape_into(&mut out, s, attribute);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// A typed attribute of nodes or edges, as GraphML keys and GEXF attributes
@@ -570,53 +552,130 @@ const GRAPHML_EDGE_FIELDS: [Field; 8] = [
     field("evidence", "evidence", "string"),
 ];
 
-/// The values of a node's attributes, in [`GRAPHML_NODE_FIELDS`] order
-/// (`None`: not known, left out).
-fn node_values(n: &GraphNode, size: f64) -> Vec<Option<String>> {
+/// One attribute value of a node or an edge, borrowed from the graph and
+/// written straight into the XML.
+enum Value<'a> {
+    /// Not known: left out.
+    Missing,
+    Text(&'a str),
+    /// Items joined by `|`.
+    List(&'a [String]),
+    Count(usize),
+    /// A number in [`number`]'s form.
+    Number(f64),
+    Flag(bool),
+    /// `#rrggbb`.
+    Colour((u8, u8, u8)),
+    /// Evidence sentences, one line each: `document: sentence` (line breaks
+    /// inside a sentence become spaces).
+    Evidence(&'a [(String, String)]),
+}
+
+impl Value<'_> {
+    /// Whether the value is an empty string.
+    fn is_empty(&self) -> bool {
+        match self {
+            Value::Text(s) => s.is_empty(),
+            Value::List(items) => match items {
+                [] => true,
+                [only] => only.is_empty(),
+                _ => false,
+            },
+            Value::Evidence(items) => items.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Appends the value, escaped as element content or attribute value.
+    fn write(&self, w: &mut XmlWriter<'_>, attribute: bool) {
+        match self {
+            Value::Missing => {}
+            Value::Text(s) => {
+                w.escaped(s, attribute);
+            }
+            Value::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        w.raw("|");
+                    }
+                    w.escaped(item, attribute);
+                }
+            }
+            Value::Count(n) => {
+                w.display(n);
+            }
+            Value::Number(v) => {
+                if v.is_finite() {
+                    w.display(v);
+                } else {
+                    w.raw("0");
+                }
+            }
+            Value::Flag(b) => {
+                w.display(b);
+            }
+            Value::Colour((r, g, b)) => {
+                w.display(format_args!("#{r:02x}{g:02x}{b:02x}"));
+            }
+            Value::Evidence(items) => {
+                for (i, (document, sentence)) in items.iter().enumerate() {
+                    if i > 0 {
+                        w.escaped("\n", attribute);
+                    }
+                    w.escaped(document, attribute).raw(": ");
+                    for (k, line) in sentence.split(['\n', '\r']).enumerate() {
+                        if k > 0 {
+                            w.raw(" ");
+                        }
+                        w.escaped(line, attribute);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A value that may be unknown.
+fn optional(s: &Option<String>) -> Value<'_> {
+    s.as_deref().map_or(Value::Missing, Value::Text)
+}
+
+/// The values of a node's attributes, in [`GRAPHML_NODE_FIELDS`] order.
+fn node_values(n: &GraphNode, size: f64) -> [Value<'_>; 17] {
     let m = &n.measures;
     let (r, g, b) = type_colour(&n.row.kind);
-    vec![
-        Some(n.row.label.clone()),
-        Some(n.row.kind.clone()),
-        Some(n.row.aliases.join("|")),
-        Some(n.row.documents.len().to_string()),
-        Some(n.row.documents.join("|")),
-        n.first_seen.clone(),
-        n.last_seen.clone(),
-        Some(m.degree.to_string()),
-        Some(m.weighted_degree.to_string()),
-        Some(number(m.pagerank)),
-        Some(m.component.to_string()),
-        Some(m.community.to_string()),
-        Some(number(size)),
-        Some(r.to_string()),
-        Some(g.to_string()),
-        Some(b.to_string()),
-        Some(hex((r, g, b))),
+    [
+        Value::Text(&n.row.label),
+        Value::Text(&n.row.kind),
+        Value::List(&n.row.aliases),
+        Value::Count(n.row.documents.len()),
+        Value::List(&n.row.documents),
+        optional(&n.first_seen),
+        optional(&n.last_seen),
+        Value::Count(m.degree),
+        Value::Count(m.weighted_degree),
+        Value::Number(m.pagerank),
+        Value::Count(m.component),
+        Value::Count(m.community),
+        Value::Number(size),
+        Value::Count(r.into()),
+        Value::Count(g.into()),
+        Value::Count(b.into()),
+        Value::Colour((r, g, b)),
     ]
 }
 
-/// Evidence sentences of an edge, one line each: `document: sentence`.
-fn evidence_text(e: &GraphEdge) -> String {
-    e.row
-        .evidence
-        .iter()
-        .map(|(d, s)| format!("{d}: {}", s.replace(['\n', '\r'], " ")))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The values of an edge's attributes, in [`GRAPHML_EDGE_FIELDS`] order.
-fn edge_values(e: &GraphEdge) -> Vec<Option<String>> {
-    vec![
-        Some(e.row.relation.clone()),
-        Some(e.label.clone()),
-        Some(e.row.weight.to_string()),
-        Some(e.row.documents.join("|")),
-        e.row.first_seen.clone(),
-        e.row.last_seen.clone(),
-        Some(e.undirected.to_string()),
-        Some(evidence_text(e)),
+fn edge_values(e: &GraphEdge) -> [Value<'_>; 8] {
+    [
+        Value::Text(&e.row.relation),
+        Value::Text(&e.label),
+        Value::Count(e.row.weight),
+        Value::List(&e.row.documents),
+        optional(&e.row.first_seen),
+        optional(&e.row.last_seen),
+        Value::Flag(e.undirected),
+        Value::Evidence(&e.row.evidence),
     ]
 }
 
@@ -628,9 +687,8 @@ fn io_err(format: &str) -> impl Fn(std::io::Error) -> Error + '_ {
 /// or `for="edge"` with unique names per domain, node ids = IRIs. Edges
 /// have no ids (igraph would read them into a wrong `id` attribute).
 pub fn write_graphml(graph: &Graph, out: &mut dyn Write) -> Result<()> {
-    let mut s = String::new();
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    s.push_str(
+    let mut w = XmlWriter::new(out);
+    w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").raw(
         "<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" \
          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
          xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns \
@@ -641,39 +699,45 @@ pub fn write_graphml(graph: &Graph, out: &mut dyn Write) -> Result<()> {
         ("edge", &GRAPHML_EDGE_FIELDS[..]),
     ] {
         for f in fields {
-            let _ = writeln!(
-                s,
-                "  <key id=\"{}\" for=\"{domain}\" attr.name=\"{}\" attr.type=\"{}\"/>",
-                f.id, f.name, f.ty
-            );
+            w.raw("  <key id=\"")
+                .raw(f.id)
+                .raw("\" for=\"")
+                .raw(domain)
+                .raw("\" attr.name=\"")
+                .raw(f.name)
+                .raw("\" attr.type=\"")
+                .raw(f.ty)
+                .raw("\"/>\n");
         }
     }
-    s.push_str("  <graph id=\"newsgraph\" edgedefault=\"directed\">\n");
-    for (n, size) in graph.nodes.iter().zip(node_sizes(graph)) {
-        let _ = writeln!(s, "    <node id=\"{}\">", attr(&n.row.iri));
-        for (f, v) in GRAPHML_NODE_FIELDS.iter().zip(node_values(n, size)) {
-            if let Some(v) = v.filter(|v| !v.is_empty()) {
-                let _ = writeln!(s, "      <data key=\"{}\">{}</data>", f.id, text(&v));
+    w.raw("  <graph id=\"newsgraph\" edgedefault=\"directed\">\n");
+    let write_data = |w: &mut XmlWriter<'_>, fields: &[Field], values: &[Value<'_>]| {
+        for (f, v) in fields.iter().zip(values) {
+            if !matches!(v, Value::Missing) && !v.is_empty() {
+                w.raw("      <data key=\"").raw(f.id).raw("\">");
+                v.write(w, false);
+                w.raw("</data>\n");
             }
         }
-        s.push_str("    </node>\n");
+    };
+    for (n, size) in graph.nodes.iter().zip(node_sizes(graph)) {
+        w.raw("    <node id=\"").attribute(&n.row.iri).raw("\">\n");
+        write_data(&mut w, &GRAPHML_NODE_FIELDS, &node_values(n, size));
+        w.raw("    </node>\n");
+        w.flush_if_full().map_err(io_err("GraphML"))?;
     }
     for e in &graph.edges {
-        let _ = writeln!(
-            s,
-            "    <edge source=\"{}\" target=\"{}\">",
-            attr(&e.row.source),
-            attr(&e.row.target)
-        );
-        for (f, v) in GRAPHML_EDGE_FIELDS.iter().zip(edge_values(e)) {
-            if let Some(v) = v.filter(|v| !v.is_empty()) {
-                let _ = writeln!(s, "      <data key=\"{}\">{}</data>", f.id, text(&v));
-            }
-        }
-        s.push_str("    </edge>\n");
+        w.raw("    <edge source=\"")
+            .attribute(&e.row.source)
+            .raw("\" target=\"")
+            .attribute(&e.row.target)
+            .raw("\">\n");
+        write_data(&mut w, &GRAPHML_EDGE_FIELDS, &edge_values(e));
+        w.raw("    </edge>\n");
+        w.flush_if_full().map_err(io_err("GraphML"))?;
     }
-    s.push_str("  </graph>\n</graphml>\n");
-    out.write_all(s.as_bytes()).map_err(io_err("GraphML"))
+    w.raw("  </graph>\n</graphml>\n");
+    w.finish().map_err(io_err("GraphML"))
 }
 
 /// The GEXF type of a GraphML type name.
@@ -707,108 +771,109 @@ pub fn write_gexf(graph: &Graph, out: &mut dyn Write) -> Result<()> {
     let dated = graph.nodes.iter().any(|n| n.first_seen.is_some())
         || graph.edges.iter().any(|e| e.row.first_seen.is_some());
 
-    let mut s = String::new();
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    s.push_str(
+    let mut w = XmlWriter::new(out);
+    w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").raw(
         "<gexf xmlns=\"http://gexf.net/1.3\" xmlns:viz=\"http://gexf.net/1.3/viz\" \
          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
          xsi:schemaLocation=\"http://gexf.net/1.3 http://gexf.net/1.3/gexf.xsd\" \
          version=\"1.3\">\n",
     );
-    let _ = writeln!(
-        s,
-        "  <meta>\n    <creator>newsgraph {}</creator>\n    <description>{}</description>\n  </meta>",
-        env!("CARGO_PKG_VERSION"),
-        text("Knowledge graph of Korean news: entities, relations, measures")
-    );
+    w.raw("  <meta>\n    <creator>newsgraph ")
+        .raw(env!("CARGO_PKG_VERSION"))
+        .raw("</creator>\n    <description>")
+        .text("Knowledge graph of Korean news: entities, relations, measures")
+        .raw("</description>\n  </meta>\n");
     if dated {
-        s.push_str(
+        w.raw(
             "  <graph defaultedgetype=\"directed\" mode=\"dynamic\" timeformat=\"date\" \
              timerepresentation=\"interval\">\n",
         );
     } else {
-        s.push_str("  <graph defaultedgetype=\"directed\" mode=\"static\">\n");
+        w.raw("  <graph defaultedgetype=\"directed\" mode=\"static\">\n");
     }
     for (class, fields) in [("node", &node_fields), ("edge", &edge_fields)] {
-        let _ = writeln!(s, "    <attributes class=\"{class}\" mode=\"static\">");
+        w.raw("    <attributes class=\"")
+            .raw(class)
+            .raw("\" mode=\"static\">\n");
         for (f, _) in fields.iter() {
-            let _ = writeln!(
-                s,
-                "      <attribute id=\"{}\" title=\"{}\" type=\"{}\"/>",
-                f.name,
-                f.name,
-                gexf_type(f.ty)
-            );
+            w.raw("      <attribute id=\"")
+                .raw(f.name)
+                .raw("\" title=\"")
+                .raw(f.name)
+                .raw("\" type=\"")
+                .raw(gexf_type(f.ty))
+                .raw("\"/>\n");
         }
-        s.push_str("    </attributes>\n");
+        w.raw("    </attributes>\n");
     }
-    s.push_str("    <nodes>\n");
+    let write_attvalues = |w: &mut XmlWriter<'_>, fields: &[(&Field, usize)], values: &[Value]| {
+        w.raw(">\n        <attvalues>\n");
+        for (f, i) in fields {
+            let value = &values[*i];
+            if !matches!(value, Value::Missing) {
+                w.raw("          <attvalue for=\"")
+                    .raw(f.name)
+                    .raw("\" value=\"");
+                value.write(w, true);
+                w.raw("\"/>\n");
+            }
+        }
+        w.raw("        </attvalues>\n");
+    };
+    w.raw("    <nodes>\n");
     for (n, size) in graph.nodes.iter().zip(node_sizes(graph)) {
-        let _ = write!(
-            s,
-            "      <node id=\"{}\" label=\"{}\"",
-            attr(&n.row.iri),
-            attr(&n.row.label)
-        );
+        w.raw("      <node id=\"")
+            .attribute(&n.row.iri)
+            .raw("\" label=\"")
+            .attribute(&n.row.label)
+            .raw("\"");
         if let Some(start) = n.first_seen.as_deref().filter(|_| dated) {
-            let _ = write!(s, " start=\"{}\"", attr(start));
+            w.raw(" start=\"").attribute(start).raw("\"");
         }
-        s.push_str(">\n        <attvalues>\n");
-        let values = node_values(n, size);
-        for (f, i) in &node_fields {
-            if let Some(v) = values[*i].as_deref() {
-                let _ = writeln!(
-                    s,
-                    "          <attvalue for=\"{}\" value=\"{}\"/>",
-                    f.name,
-                    attr(v)
-                );
-            }
-        }
-        s.push_str("        </attvalues>\n");
+        write_attvalues(&mut w, &node_fields, &node_values(n, size));
         let (r, g, b) = type_colour(&n.row.kind);
-        let _ = writeln!(
-            s,
-            "        <viz:color r=\"{r}\" g=\"{g}\" b=\"{b}\" a=\"1.0\"/>\n        <viz:size value=\"{}\"/>",
-            number(size)
-        );
-        s.push_str("      </node>\n");
+        w.raw("        <viz:color r=\"")
+            .display(r)
+            .raw("\" g=\"")
+            .display(g)
+            .raw("\" b=\"")
+            .display(b)
+            .raw("\" a=\"1.0\"/>\n        <viz:size value=\"");
+        Value::Number(size).write(&mut w, true);
+        w.raw("\"/>\n      </node>\n");
+        w.flush_if_full().map_err(io_err("GEXF"))?;
     }
-    s.push_str("    </nodes>\n    <edges>\n");
+    w.raw("    </nodes>\n    <edges>\n");
     for (k, e) in graph.edges.iter().enumerate() {
-        let _ = write!(
-            s,
-            "      <edge id=\"{k}\" source=\"{}\" target=\"{}\" label=\"{}\" kind=\"{}\" weight=\"{}\"",
-            attr(&e.row.source),
-            attr(&e.row.target),
-            attr(&e.label),
-            attr(&e.row.relation),
-            e.row.weight
-        );
+        w.raw("      <edge id=\"")
+            .display(k)
+            .raw("\" source=\"")
+            .attribute(&e.row.source)
+            .raw("\" target=\"")
+            .attribute(&e.row.target)
+            .raw("\" label=\"")
+            .attribute(&e.label)
+            .raw("\" kind=\"")
+            .attribute(&e.row.relation)
+            .raw("\" weight=\"")
+            .display(e.row.weight)
+            .raw("\"");
         if let Some(start) = e.row.first_seen.as_deref().filter(|_| dated) {
-            let _ = write!(s, " start=\"{}\"", attr(start));
+            w.raw(" start=\"").attribute(start).raw("\"");
         }
-        s.push_str(">\n        <attvalues>\n");
-        let values = edge_values(e);
-        for (f, i) in &edge_fields {
-            if let Some(v) = values[*i].as_deref() {
-                let _ = writeln!(
-                    s,
-                    "          <attvalue for=\"{}\" value=\"{}\"/>",
-                    f.name,
-                    attr(v)
-                );
-            }
-        }
+        write_attvalues(&mut w, &edge_fields, &edge_values(e));
         let (r, g, b) = rgb(relation_colour(&e.row.relation));
-        let _ = writeln!(
-            s,
-            "        </attvalues>\n        <viz:color r=\"{r}\" g=\"{g}\" b=\"{b}\" a=\"1.0\"/>"
-        );
-        s.push_str("      </edge>\n");
+        w.raw("        <viz:color r=\"")
+            .display(r)
+            .raw("\" g=\"")
+            .display(g)
+            .raw("\" b=\"")
+            .display(b)
+            .raw("\" a=\"1.0\"/>\n      </edge>\n");
+        w.flush_if_full().map_err(io_err("GEXF"))?;
     }
-    s.push_str("    </edges>\n  </graph>\n</gexf>\n");
-    out.write_all(s.as_bytes()).map_err(io_err("GEXF"))
+    w.raw("    </edges>\n  </graph>\n</gexf>\n");
+    w.finish().map_err(io_err("GEXF"))
 }
 
 /// `#rrggbb` → `(r, g, b)` (grey when malformed).

@@ -78,7 +78,27 @@ enum Cmd {
         /// Skip the rdflib peer.
         #[arg(long)]
         no_rdflib: bool,
+        /// Run only these sections (comma-separated); `export` and
+        /// `queries` then use the store and N-Quads an earlier run left in
+        /// the working directory.
+        #[arg(long, value_enum, value_delimiter = ',')]
+        only: Vec<Section>,
     },
+}
+
+/// A part of the benchmark run.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    /// Extraction only, one thread and all cores, and ripgrep.
+    Extract,
+    /// Build into a fresh store, and Oxigraph's bulk loader.
+    Build,
+    /// Rebuild of 1 % changed documents.
+    Incremental,
+    /// Exports, and networkx.
+    Export,
+    /// The example queries, and rdflib.
+    Queries,
 }
 
 fn main() -> Result<()> {
@@ -109,6 +129,7 @@ fn main() -> Result<()> {
             rdflib_timeout,
             query_timeout,
             no_rdflib,
+            only,
         } => {
             let ng = match newsgraph {
                 Some(p) => p,
@@ -126,6 +147,7 @@ fn main() -> Result<()> {
                 rdflib_timeout: Duration::from_secs(rdflib_timeout),
                 rdflib: !no_rdflib,
                 query_timeout: Duration::from_secs(query_timeout),
+                only,
             })
         }
     }
@@ -566,6 +588,14 @@ struct Bench {
     rdflib_timeout: Duration,
     rdflib: bool,
     query_timeout: Duration,
+    /// Sections to run; empty: all.
+    only: Vec<Section>,
+}
+
+impl Bench {
+    fn runs(&self, section: Section) -> bool {
+        self.only.is_empty() || self.only.contains(&section)
+    }
 }
 
 /// Named series of timings printed by a peer script.
@@ -650,11 +680,24 @@ struct Table {
 impl Table {
     fn row(&mut self, what: &str, unit: &str, v: (f64, f64, f64), note: &str) {
         let line = format!(
-            "| {what} | {unit} | {:.2} | {:.2} | {:.2} | {note} |",
-            v.0, v.1, v.2
+            "| {what} | {unit} | {} | {} | {} | {note} |",
+            figure(v.0),
+            figure(v.1),
+            figure(v.2)
         );
         println!("{line}");
         self.rows.push(line);
+    }
+}
+
+/// A measured figure with two decimals, or three significant digits when
+/// it is below 1.
+fn figure(v: f64) -> String {
+    if v.is_finite() && v.abs() < 1.0 && v != 0.0 {
+        let decimals = (2 - v.abs().log10().floor() as i32).clamp(2, 9) as usize;
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v:.2}")
     }
 }
 
@@ -699,7 +742,7 @@ fn run_bench(b: &Bench) -> Result<()> {
 
     // Extraction only, 1 thread and all cores.
     let mut ext_secs = Vec::new();
-    for threads in ["1", ""] {
+    for threads in ["1", ""].into_iter().filter(|_| b.runs(Section::Extract)) {
         let s = repeat(b.repeat, || {
             let mut c = ng(&["extract", &corpus_s]);
             if threads.is_empty() {
@@ -735,138 +778,172 @@ fn run_bench(b: &Bench) -> Result<()> {
         );
         ext_secs.push(stats(secs).1);
     }
-    t.row(
-        "extract speed-up all cores / 1 thread",
-        "×",
-        (
-            ext_secs[0] / ext_secs[1],
-            ext_secs[0] / ext_secs[1],
-            ext_secs[0] / ext_secs[1],
-        ),
-        "from medians",
-    );
-    let rg = repeat(b.repeat, || {
-        let mut c = Command::new("rg");
-        c.arg("-c").arg("-j1");
-        for cue in CUES {
-            c.arg("-e").arg(cue);
+    if ext_secs.is_empty() {
+        ext_secs = vec![f64::NAN, f64::NAN];
+    }
+    if b.runs(Section::Extract) {
+        t.row(
+            "extract speed-up all cores / 1 thread",
+            "×",
+            (
+                ext_secs[0] / ext_secs[1],
+                ext_secs[0] / ext_secs[1],
+                ext_secs[0] / ext_secs[1],
+            ),
+            "from medians",
+        );
+        let rg = repeat(b.repeat, || {
+            let mut c = Command::new("rg");
+            c.arg("-c").arg("-j1");
+            for cue in CUES {
+                c.arg("-e").arg(cue);
+            }
+            c.arg(&corpus);
+            measure(c, None)
+        });
+        match rg {
+            Ok(rg) => {
+                let secs: Vec<f64> = rg.iter().map(|x| x.secs).collect();
+                let med = stats(secs.clone()).1;
+                t.row(
+                    "peer: ripgrep cue scan (1 thread)",
+                    "MB/s",
+                    stats(secs.iter().map(|x| bytes / 1e6 / x).collect()),
+                    &format!(
+                        "newsgraph 1-thread extract takes {:.0}× rg's time",
+                        ext_secs[0] / med
+                    ),
+                );
+            }
+            Err(e) => eprintln!("ripgrep not run: {e:#}"),
         }
-        c.arg(&corpus);
-        measure(c, None)
-    });
-    match rg {
-        Ok(rg) => {
-            let secs: Vec<f64> = rg.iter().map(|x| x.secs).collect();
-            let med = stats(secs.clone()).1;
-            t.row(
-                "peer: ripgrep cue scan (1 thread)",
-                "MB/s",
-                stats(secs.iter().map(|x| bytes / 1e6 / x).collect()),
-                &format!(
-                    "newsgraph 1-thread extract takes {:.0}× rg's time",
-                    ext_secs[0] / med
-                ),
-            );
-        }
-        Err(e) => eprintln!("ripgrep not run: {e:#}"),
     }
 
     // Build (extract + store) vs extract + Oxigraph bulk load of the N-Quads.
     let nq = dir.join("corpus.nq");
-    measure(ng(&["extract", &corpus_s]), Some(&nq))?;
+    let store = dir.join("store.db");
+    if b.runs(Section::Build) || !nq.is_file() {
+        measure(ng(&["extract", &corpus_s]), Some(&nq))?;
+    }
     let quads = std::fs::read(&nq)?
         .split(|c| *c == b'\n')
         .filter(|l| !l.is_empty())
         .count();
-    let store = dir.join("store.db");
     let mut build_secs = Vec::new();
-    let s = repeat(b.repeat, || {
-        let _ = std::fs::remove_dir_all(&store);
-        let st = store.to_string_lossy().to_string();
-        let r = measure(ng(&["--store", &st, "build", &corpus_s]), None)?;
-        build_secs.push(r.secs);
-        Ok(r)
-    })?;
-    t.row(
-        "build on disk (extract + store)",
-        "docs/s",
-        stats(build_secs.iter().map(|x| n / x).collect()),
-        &format!("{quads} quads, {:.0} quads/doc", quads as f64 / n),
-    );
-    t.row(
-        "build peak RSS",
-        "MiB",
-        stats(s.iter().map(|x| x.peak_mib).collect()),
-        "",
-    );
-    let size = dir_size(&store) as f64 / 1048576.0;
-    t.row("store size on disk", "MiB", (size, size, size), "");
-    let loaded = dir.join("load.db");
-    let load = repeat(b.repeat, || {
-        let _ = std::fs::remove_dir_all(&loaded);
-        let st = loaded.to_string_lossy().to_string();
-        measure(ng(&["--store", &st, "load", &nq.to_string_lossy()]), None)
-    })?;
-    let load_secs: Vec<f64> = load.iter().map(|x| x.secs).collect();
-    t.row(
-        "peer: `newsgraph load` (Oxigraph bulk loader) of the same N-Quads",
-        "quads/s",
-        stats(load_secs.iter().map(|x| quads as f64 / x).collect()),
-        "",
-    );
-    let store_part = stats(build_secs.clone()).1 - ext_secs[1];
-    let load_med = stats(load_secs).1;
-    t.row(
-        "store part of build (build − extract, medians)",
-        "quads/s",
-        (
-            quads as f64 / store_part,
-            quads as f64 / store_part,
-            quads as f64 / store_part,
-        ),
-        &format!(
-            "{:.2}× the bulk loader's time (target ≤ 1.3×)",
-            store_part / load_med
-        ),
-    );
+    if b.runs(Section::Build) {
+        let s = repeat(b.repeat, || {
+            let _ = std::fs::remove_dir_all(&store);
+            let st = store.to_string_lossy().to_string();
+            let r = measure(ng(&["--store", &st, "build", &corpus_s]), None)?;
+            build_secs.push(r.secs);
+            Ok(r)
+        })?;
+        t.row(
+            "build on disk (extract + store)",
+            "docs/s",
+            stats(build_secs.iter().map(|x| n / x).collect()),
+            &format!("{quads} quads, {:.0} quads/doc", quads as f64 / n),
+        );
+        t.row(
+            "build peak RSS",
+            "MiB",
+            stats(s.iter().map(|x| x.peak_mib).collect()),
+            "",
+        );
+        let size = dir_size(&store) as f64 / 1048576.0;
+        t.row("store size on disk", "MiB", (size, size, size), "");
+        let loaded = dir.join("load.db");
+        let load = repeat(b.repeat, || {
+            let _ = std::fs::remove_dir_all(&loaded);
+            let st = loaded.to_string_lossy().to_string();
+            measure(ng(&["--store", &st, "load", &nq.to_string_lossy()]), None)
+        })?;
+        let load_secs: Vec<f64> = load.iter().map(|x| x.secs).collect();
+        t.row(
+            "peer: `newsgraph load` (Oxigraph bulk loader) of the same N-Quads",
+            "quads/s",
+            stats(load_secs.iter().map(|x| quads as f64 / x).collect()),
+            "",
+        );
+        let store_part = stats(build_secs.clone()).1 - ext_secs[1];
+        let load_med = stats(load_secs).1;
+        t.row(
+            "store part of build (build − extract, medians)",
+            "quads/s",
+            (
+                quads as f64 / store_part,
+                quads as f64 / store_part,
+                quads as f64 / store_part,
+            ),
+            &format!(
+                "{:.2}× the bulk loader's time (target ≤ 1.3×)",
+                store_part / load_med
+            ),
+        );
+    }
 
     // Incremental: 1 % of the documents changed, rebuilt into the store.
-    let changed: Vec<usize> = (0..b.docs).step_by(100).collect();
-    let inc_dir = dir.join("changed");
-    let _ = std::fs::remove_dir_all(&inc_dir);
-    write_corpus(&inc_dir, b.docs, 1, 1, Some(&changed))?;
-    let inc = repeat(b.repeat, || {
-        let st = store.to_string_lossy().to_string();
-        measure(
-            ng(&[
-                "--store",
-                &st,
-                "build",
-                &inc_dir.join("corpus").to_string_lossy(),
-            ]),
-            None,
-        )
-    })?;
-    let inc_secs: Vec<f64> = inc.iter().map(|x| x.secs).collect();
-    t.row(
-        &format!(
-            "incremental rebuild of {} changed documents (1 %)",
-            changed.len()
-        ),
-        "s",
-        stats(inc_secs.clone()),
-        &format!("full build median {:.2} s", stats(build_secs.clone()).1),
-    );
+    if b.runs(Section::Incremental) {
+        let changed: Vec<usize> = (0..b.docs).step_by(100).collect();
+        let inc_dir = dir.join("changed");
+        let _ = std::fs::remove_dir_all(&inc_dir);
+        write_corpus(&inc_dir, b.docs, 1, 1, Some(&changed))?;
+        let inc = repeat(b.repeat, || {
+            let st = store.to_string_lossy().to_string();
+            measure(
+                ng(&[
+                    "--store",
+                    &st,
+                    "build",
+                    &inc_dir.join("corpus").to_string_lossy(),
+                ]),
+                None,
+            )
+        })?;
+        let inc_secs: Vec<f64> = inc.iter().map(|x| x.secs).collect();
+        t.row(
+            &format!(
+                "incremental rebuild of {} changed documents (1 %)",
+                changed.len()
+            ),
+            "s",
+            stats(inc_secs.clone()),
+            &format!("full build median {:.2} s", stats(build_secs.clone()).1),
+        );
+    }
     // Back to the clean state for the exports and queries.
-    let _ = std::fs::remove_dir_all(&store);
-    measure(
-        ng(&["--store", &store.to_string_lossy(), "build", &corpus_s]),
-        None,
-    )?;
+    if b.runs(Section::Incremental) || !store.is_dir() {
+        let _ = std::fs::remove_dir_all(&store);
+        measure(
+            ng(&["--store", &store.to_string_lossy(), "build", &corpus_s]),
+            None,
+        )?;
+    }
 
-    // Exports vs networkx.
-    let exp = dir.join("export");
-    std::fs::create_dir_all(&exp)?;
+    let st = store.to_string_lossy().to_string();
+    if b.runs(Section::Export) {
+        export_bench(b, &store, &dir.join("export"), &mut t)?;
+    }
+    if b.runs(Section::Queries) {
+        query_bench(b, &st, &nq, quads, &mut t)?;
+    }
+    let results = if b.only.is_empty() {
+        "results.md"
+    } else {
+        "results-partial.md"
+    };
+    std::fs::write(dir.join(results), t.rows.join("\n") + "\n")?;
+    Ok(())
+}
+
+/// Exports of the built store, whole command and write only, vs networkx.
+fn export_bench(b: &Bench, store: &Path, exp: &Path, t: &mut Table) -> Result<()> {
+    let ng = |args: &[&str]| {
+        let mut c = Command::new(&b.ng);
+        c.arg("--quiet").args(args);
+        c
+    };
+    std::fs::create_dir_all(exp)?;
     let st = store.to_string_lossy().to_string();
     let mut export_med = BTreeMap::new();
     for (format, out) in [
@@ -899,7 +976,7 @@ fn run_bench(b: &Bench) -> Result<()> {
     }
     // Write only, in process: the graph read from the store once (timed
     // apart), then each format written into memory.
-    let gs = newsgraph::store::GraphStore::open_existing(&store)?;
+    let gs = newsgraph::store::GraphStore::open_existing(store)?;
     let started = Instant::now();
     let graph = newsgraph::graph::Graph::from_store(&gs, &newsgraph::graph::Selection::default())?;
     let read_secs = started.elapsed().as_secs_f64();
@@ -935,7 +1012,7 @@ fn run_bench(b: &Bench) -> Result<()> {
             "",
         );
     }
-    match networkx_times(b, &exp) {
+    match networkx_times(b, exp) {
         Ok(nx) => {
             for (format, secs) in nx {
                 let ours = write_med.get(&format).copied().unwrap_or(f64::NAN);
@@ -955,8 +1032,17 @@ fn run_bench(b: &Bench) -> Result<()> {
         }
         Err(e) => eprintln!("networkx not run: {e:#}"),
     }
-    drop(graph);
-    drop(gs);
+    Ok(())
+}
+
+/// The example queries against the built store, each in its own process,
+/// vs rdflib on the same N-Quads.
+fn query_bench(b: &Bench, st: &str, nq: &Path, quads: usize, t: &mut Table) -> Result<()> {
+    let ng = |args: &[&str]| {
+        let mut c = Command::new(&b.ng);
+        c.arg("--quiet").args(args);
+        c
+    };
 
     // Queries in process (store opened once), vs rdflib.
     let queries = query_files()?;
@@ -965,7 +1051,7 @@ fn run_bench(b: &Bench) -> Result<()> {
     // the cost of starting it and opening the store is
     // measured with a 1-row SELECT and subtracted.
     let run_query = |text: &str| -> Result<Option<f64>> {
-        let mut child = ng(&["--store", &st, "query", "--results", "csv", text])
+        let mut child = ng(&["--store", st, "query", "--results", "csv", text])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;
@@ -1021,7 +1107,7 @@ fn run_bench(b: &Bench) -> Result<()> {
         t.row(&format!("query {name}"), "ms", st3, "");
     }
     if b.rdflib {
-        match rdflib_times(b, &nq, &queries) {
+        match rdflib_times(b, nq, &queries) {
             Ok((parse, times)) => {
                 t.row(
                     "peer: rdflib parse N-Quads",
@@ -1050,7 +1136,6 @@ fn run_bench(b: &Bench) -> Result<()> {
             }
         }
     }
-    std::fs::write(dir.join("results.md"), t.rows.join("\n") + "\n")?;
     Ok(())
 }
 
@@ -1106,27 +1191,35 @@ fn python(b: &Bench, script: &str, args: &[&Path], limit: Duration) -> Result<St
 }
 
 const NX_SCRIPT: &str = r#"
-import csv, sys, time, os, statistics
+import csv, sys, time, os
 import networkx as nx
 d, reps = sys.argv[1], int(sys.argv[2])
-G = nx.DiGraph()
-with open(os.path.join(d, "csv", "nodes.csv"), newline="") as f:
-    for r in csv.DictReader(f):
-        G.add_node(r["id"], label=r["label"], type=r["type"], aliases=r["aliases"], documents=r["documents"])
-with open(os.path.join(d, "csv", "edges.csv"), newline="") as f:
-    for r in csv.DictReader(f):
-        G.add_edge(r["source"], r["target"], relation=r["relation"], documents=r["documents"])
+# The same graph with every attribute ours has: GraphML and GEXF are
+# written from our GraphML read back, CSV from our CSV's columns.
+G = nx.read_graphml(os.path.join(d, "graph.graphml"))
+def table(name):
+    with open(os.path.join(d, "csv", name), newline="", encoding="utf-8") as f:
+        r = csv.reader(f)
+        header = next(r)
+        return header, list(r)
+node_cols, node_rows = table("nodes.csv")
+edge_cols, edge_rows = table("edges.csv")
+H = nx.MultiDiGraph()
+for row in node_rows:
+    H.add_node(row[0], **dict(zip(node_cols, row)))
+for row in edge_rows:
+    H.add_edge(row[0], row[1], **dict(zip(edge_cols, row)))
 out = os.path.join(d, "nx")
 os.makedirs(out, exist_ok=True)
 def write_csv():
-    with open(os.path.join(out, "nodes.csv"), "w", newline="") as f:
-        w = csv.writer(f); w.writerow(["id", "label", "type", "aliases", "documents"])
-        for n, a in G.nodes(data=True):
-            w.writerow([n, a.get("label"), a.get("type"), a.get("aliases"), a.get("documents")])
-    with open(os.path.join(out, "edges.csv"), "w", newline="") as f:
-        w = csv.writer(f); w.writerow(["source", "target", "relation", "documents"])
-        for s, t, a in G.edges(data=True):
-            w.writerow([s, t, a.get("relation"), a.get("documents")])
+    with open(os.path.join(out, "nodes.csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f); w.writerow(node_cols)
+        for n, a in H.nodes(data=True):
+            w.writerow([a.get(c, "") for c in node_cols])
+    with open(os.path.join(out, "edges.csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f); w.writerow(edge_cols)
+        for s, t, a in H.edges(data=True):
+            w.writerow([a.get(c, "") for c in edge_cols])
 for name, fn in [("graphml", lambda: nx.write_graphml(G, os.path.join(out, "g.graphml"))),
                  ("gexf", lambda: nx.write_gexf(G, os.path.join(out, "g.gexf"))),
                  ("csv", write_csv)]:

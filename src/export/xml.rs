@@ -1,0 +1,238 @@
+//! Streaming XML output for the GraphML and GEXF writers: markup and
+//! escaped values go straight into one buffer, which is handed to the
+//! destination in blocks of about 64 KiB. No string is built per value, and
+//! memory does not grow with the graph.
+
+use std::fmt::Display;
+use std::io::{self, Write};
+
+/// The buffer is handed to the destination once it holds this many bytes.
+const FLUSH_AT: usize = 1 << 16;
+
+/// Bytes that need more than a copy, in element content (`attribute ==
+/// false`) or in a double-quoted attribute value: markup characters,
+/// control characters, and `0xEF`, the lead byte of U+FFFE and U+FFFF
+/// (which XML 1.0 cannot carry).
+const fn special_bytes(attribute: bool) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'&' as usize] = true;
+    table[b'<' as usize] = true;
+    table[b'>' as usize] = true;
+    table[0xEF] = true;
+    if attribute {
+        table[b'"' as usize] = true;
+        table[b'\'' as usize] = true;
+    } else {
+        table[b'\n' as usize] = false;
+        table[b'\t' as usize] = false;
+    }
+    table
+}
+
+static TEXT_SPECIAL: [bool; 256] = special_bytes(false);
+static ATTRIBUTE_SPECIAL: [bool; 256] = special_bytes(true);
+
+/// Appends `s` to `out`, escaped for XML 1.0 element content (`attribute ==
+/// false`) or a double-quoted attribute value. Characters XML 1.0 cannot
+/// carry (most control characters, U+FFFE, U+FFFF) become U+FFFD; in
+/// attributes, tabs and line breaks are written as character references so
+/// that parsers keep them.
+pub fn escape_into(out: &mut Vec<u8>, s: &str, attribute: bool) {
+    let special = if attribute {
+        &ATTRIBUTE_SPECIAL
+    } else {
+        &TEXT_SPECIAL
+    };
+    let bytes = s.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !special[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(&bytes[copied..i]);
+        let mut width = 1;
+        match b {
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
+            b'"' => out.extend_from_slice(b"&quot;"),
+            b'\'' => out.extend_from_slice(b"&apos;"),
+            b'\n' => out.extend_from_slice(b"&#10;"),
+            b'\t' => out.extend_from_slice(b"&#9;"),
+            b'\r' => out.extend_from_slice(b"&#13;"),
+            0xEF => {
+                // In a `str`, 0xEF always starts a three-byte character.
+                width = 3;
+                match bytes.get(i..i + 3) {
+                    Some([_, 0xBF, 0xBE | 0xBF]) => out.extend_from_slice("\u{FFFD}".as_bytes()),
+                    Some(character) => out.extend_from_slice(character),
+                    None => out.extend_from_slice(&bytes[i..]),
+                }
+            }
+            _ => out.extend_from_slice("\u{FFFD}".as_bytes()),
+        }
+        i = (i + width).min(bytes.len());
+        copied = i;
+    }
+    out.extend_from_slice(&bytes[copied..]);
+}
+
+/// An XML document being written to a destination.
+pub struct XmlWriter<'w> {
+    buffer: Vec<u8>,
+    out: &'w mut dyn Write,
+}
+
+impl<'w> XmlWriter<'w> {
+    /// A writer onto `out`.
+    pub fn new(out: &'w mut dyn Write) -> Self {
+        XmlWriter {
+            buffer: Vec::with_capacity(FLUSH_AT + FLUSH_AT / 4),
+            out,
+        }
+    }
+
+    /// Appends markup as it is.
+    pub fn raw(&mut self, markup: &str) -> &mut Self {
+        self.buffer.extend_from_slice(markup.as_bytes());
+        self
+    }
+
+    /// Appends `s` escaped as element content.
+    pub fn text(&mut self, s: &str) -> &mut Self {
+        escape_into(&mut self.buffer, s, false);
+        self
+    }
+
+    /// Appends `s` escaped as a double-quoted attribute value.
+    pub fn attribute(&mut self, s: &str) -> &mut Self {
+        escape_into(&mut self.buffer, s, true);
+        self
+    }
+
+    /// Appends `s` escaped as element content or attribute value.
+    pub fn escaped(&mut self, s: &str, attribute: bool) -> &mut Self {
+        escape_into(&mut self.buffer, s, attribute);
+        self
+    }
+
+    /// Appends a value that prints without markup characters (numbers).
+    pub fn display(&mut self, value: impl Display) -> &mut Self {
+        // Writing into a Vec cannot fail.
+        let _ = write!(self.buffer, "{value}");
+        self
+    }
+
+    /// Hands the buffer to the destination once it is full; call between
+    /// elements.
+    pub fn flush_if_full(&mut self) -> io::Result<()> {
+        if self.buffer.len() >= FLUSH_AT {
+            self.out.write_all(&self.buffer)?;
+            self.buffer.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes what is left and flushes the destination.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(&self.buffer)?;
+        self.buffer.clear();
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(s: &str, attribute: bool) -> String {
+        let mut out = Vec::new();
+        escape_into(&mut out, s, attribute);
+        String::from_utf8(out).expect("escaping keeps UTF-8")
+    }
+
+    /// The definition the fast escaper must agree with, character by
+    /// character.
+    fn escaped_slowly(s: &str, attribute: bool) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' if attribute => out.push_str("&quot;"),
+                '\'' if attribute => out.push_str("&apos;"),
+                '\n' if attribute => out.push_str("&#10;"),
+                '\t' if attribute => out.push_str("&#9;"),
+                '\r' => out.push_str("&#13;"),
+                '\n' | '\t' => out.push(c),
+                c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                    out.push('\u{FFFD}')
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn escapes_markup_controls_and_noncharacters() {
+        let s = "a&b<c>d\"e'f\ng\th\ri\u{1}j\u{FFFE}k\u{FFFF}l\u{FFFD}m\u{FF21}n광주";
+        assert_eq!(
+            escaped(s, false),
+            "a&amp;b&lt;c&gt;d\"e'f\ng\th&#13;i\u{FFFD}j\u{FFFD}k\u{FFFD}l\u{FFFD}m\u{FF21}n광주"
+        );
+        assert_eq!(
+            escaped(s, true),
+            "a&amp;b&lt;c&gt;d&quot;e&apos;f&#10;g&#9;h&#13;i\u{FFFD}j\u{FFFD}k\u{FFFD}l\u{FFFD}m\u{FF21}n광주"
+        );
+    }
+
+    #[test]
+    fn agrees_with_the_character_definition_on_every_small_string() {
+        let alphabet = [
+            "a", "&", "<", ">", "\"", "'", "\n", "\t", "\r", "\u{0}", "\u{1f}", "\u{7f}",
+            "\u{FFFE}", "\u{FFFF}", "\u{EFFF}", "\u{F000}", "\u{FFFD}", "가", "😀",
+        ];
+        for a in alphabet {
+            for b in alphabet {
+                for c in alphabet {
+                    let s = format!("{a}{b}{c}");
+                    for attribute in [false, true] {
+                        assert_eq!(
+                            escaped(&s, attribute),
+                            escaped_slowly(&s, attribute),
+                            "{s:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn writes_in_blocks_and_all_of_it() {
+        let mut out = Vec::new();
+        let mut w = XmlWriter::new(&mut out);
+        for i in 0..20_000 {
+            w.raw("<n v=\"")
+                .attribute("x&y")
+                .raw("\">")
+                .display(i)
+                .raw("</n>\n");
+            w.flush_if_full().expect("a Vec takes everything");
+        }
+        w.finish().expect("a Vec takes everything");
+        let text = String::from_utf8(out).expect("UTF-8");
+        assert_eq!(text.lines().count(), 20_000);
+        assert!(text.ends_with("<n v=\"x&amp;y\">19999</n>\n"));
+    }
+}
