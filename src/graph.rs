@@ -169,13 +169,28 @@ pub fn document_dates(store: &GraphStore) -> Result<BTreeMap<String, Option<Stri
 impl Graph {
     /// Reads the store's nodes and edges and applies `selection`.
     pub fn from_store(store: &GraphStore, selection: &Selection) -> Result<Graph> {
-        let nodes = store.entities()?;
-        let labels = nodes
+        // The edges are the longest read: they go on a thread of their own
+        // while the nodes and dates are read, and get their labels after.
+        let (nodes, dates, edges) = std::thread::scope(|scope| {
+            let edges = scope.spawn(|| store.edges_with_labels(&HashMap::new()));
+            let nodes = store.entities();
+            let dates = document_dates(store);
+            let edges = edges
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (nodes, dates, edges)
+        });
+        let (nodes, dates, mut edges) = (nodes?, dates?, edges?);
+        let labels: HashMap<&str, &str> = nodes
             .iter()
-            .map(|n| (n.iri.clone(), n.label.clone()))
+            .map(|n| (n.iri.as_str(), n.label.as_str()))
             .collect();
-        let edges = store.edges_with_labels(&labels)?;
-        let dates = document_dates(store)?;
+        for e in &mut edges {
+            let label = |iri: &str| labels.get(iri).copied().unwrap_or_default().to_string();
+            e.source_label = label(&e.source);
+            e.target_label = label(&e.target);
+        }
+        drop(labels);
         Graph::from_rows(nodes, edges, &dates, selection)
     }
 

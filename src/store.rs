@@ -784,38 +784,45 @@ impl GraphStore {
     /// rdfs:label ?label } }`, each label counted once per solution.
     pub fn entities(&self) -> Result<Vec<NodeRow>> {
         struct Acc {
-            kind: String,
+            /// Index in [`EntityType::ALL`] (the first one if an IRI has
+            /// several types; its rows are merged).
+            kind: usize,
             labels: BTreeMap<String, usize>,
             aliases: BTreeSet<String>,
             documents: BTreeSet<String>,
         }
         let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
-        for t in EntityType::ALL {
-            let kind = t.as_str();
-            let query = format!(
-                "SELECT ?e ?id ?label WHERE {{
-                   {{ SELECT ?g ?e WHERE {{ GRAPH ?g {{ ?e a <{}> }} }} }}
-                   {{ SELECT ?g ?id WHERE {{ GRAPH ?g {{ ?g ng:documentId ?id }} }} }}
-                   OPTIONAL {{ SELECT ?g ?e ?label WHERE {{ GRAPH ?g {{ ?e rdfs:label ?label }} }} }}
-                 }}",
-                t.class_iri()
-            );
-            self.select_each(&query, |s| {
-                let (Some(e), Some(id)) = (s.get("e"), s.get("id")) else {
-                    return;
-                };
-                let a = acc.entry(iri_of(e)).or_insert_with(|| Acc {
-                    kind: kind.to_string(),
-                    labels: BTreeMap::new(),
-                    aliases: BTreeSet::new(),
-                    documents: BTreeSet::new(),
-                });
-                a.documents.insert(literal_value(id));
-                if let Some(l) = s.get("label") {
-                    *a.labels.entry(literal_value(l)).or_default() += 1;
-                }
-            })?;
-        }
+        let class_iris = EntityType::ALL.map(EntityType::class_iri);
+        let classes: String = class_iris.iter().map(|c| format!("<{c}> ")).collect();
+        // One query for every type: each predicate is scanned once.
+        let query = format!(
+            "SELECT ?e ?class ?id ?label WHERE {{
+               {{ SELECT ?g ?e ?class WHERE {{ VALUES ?class {{ {classes} }} GRAPH ?g {{ ?e a ?class }} }} }}
+               {{ SELECT ?g ?id WHERE {{ GRAPH ?g {{ ?g ng:documentId ?id }} }} }}
+               OPTIONAL {{ SELECT ?g ?e ?label WHERE {{ GRAPH ?g {{ ?e rdfs:label ?label }} }} }}
+             }}"
+        );
+        self.select_each(&query, |s| {
+            let (Some(e), Some(Term::NamedNode(class)), Some(id)) =
+                (s.get("e"), s.get("class"), s.get("id"))
+            else {
+                return;
+            };
+            let Some(kind) = class_iris.iter().position(|c| c == class.as_str()) else {
+                return;
+            };
+            let a = acc.entry(iri_of(e)).or_insert_with(|| Acc {
+                kind,
+                labels: BTreeMap::new(),
+                aliases: BTreeSet::new(),
+                documents: BTreeSet::new(),
+            });
+            a.kind = a.kind.min(kind);
+            a.documents.insert(literal_value(id));
+            if let Some(l) = s.get("label") {
+                *a.labels.entry(literal_value(l)).or_default() += 1;
+            }
+        })?;
         for s in
             self.select("SELECT DISTINCT ?e ?alias WHERE { GRAPH ?g { ?e skos:altLabel ?alias } }")?
         {
@@ -844,7 +851,7 @@ impl GraphStore {
                 NodeRow {
                     iri,
                     label,
-                    kind: a.kind,
+                    kind: EntityType::ALL[a.kind].as_str().to_string(),
                     aliases: aliases.into_iter().collect(),
                     documents: a.documents.into_iter().collect(),
                 }
@@ -881,8 +888,8 @@ impl GraphStore {
         }
         let mut acc: BTreeMap<(String, String, String), Acc> = BTreeMap::new();
         let query = format!(
-            "SELECT ?s ?p ?o ?id ?date ?text ?conf WHERE {{
-               {{ SELECT ?g ?s ?p ?o WHERE {{ VALUES ?p {{ {} }} GRAPH ?g {{ ?s ?p ?o }} }} }}
+            "SELECT ?s ?r ?o ?id ?date ?text ?conf WHERE {{
+               {{ SELECT ?g ?s ?p ?r ?o WHERE {{ VALUES (?p ?r) {{ {} }} GRAPH ?g {{ ?s ?p ?o }} }} }}
                {{ SELECT ?g ?id WHERE {{ GRAPH ?g {{ ?g ng:documentId ?id }} }} }}
                OPTIONAL {{ SELECT ?g ?date WHERE {{ GRAPH ?g {{ ?g dcterms:date ?date }} }} }}
                OPTIONAL {{
@@ -896,18 +903,33 @@ impl GraphStore {
                  }}
                }}
              }}",
-            relation_values()
+            // The relation comes out as its index in Relation::ALL, a number
+            // stored in the term itself, rather than as an IRI that would be
+            // looked up in the store's string table for every row.
+            Relation::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, r)| format!("(<{}> {i}) ", r.property_iri()))
+                .collect::<String>()
         );
         self.select_each(&query, |s| {
-            let (Some(su), Some(p), Some(o), Some(id)) =
-                (s.get("s"), s.get("p"), s.get("o"), s.get("id"))
-            else {
+            let (Some(su), Some(relation), Some(o), Some(id)) = (
+                s.get("s"),
+                s.get("r")
+                    .and_then(term_usize)
+                    .and_then(|i| Relation::ALL.get(i)),
+                s.get("o"),
+                s.get("id"),
+            ) else {
                 return;
             };
-            let rel = local_name(p);
             let (a, b) = (iri_of(su), iri_of(o));
-            let symmetric = rel.parse::<Relation>().is_ok_and(|r| r.is_symmetric());
-            let (a, b) = if symmetric && b < a { (b, a) } else { (a, b) };
+            let (a, b) = if relation.is_symmetric() && b < a {
+                (b, a)
+            } else {
+                (a, b)
+            };
+            let rel = relation.as_str().to_string();
             let e = acc.entry((a, rel, b)).or_insert_with(|| Acc {
                 documents: BTreeSet::new(),
                 dates: BTreeSet::new(),
