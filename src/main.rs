@@ -1,6 +1,5 @@
 //! The `newsgraph` command line: a thin layer over the library.
 
-use std::collections::HashSet;
 use std::io::{BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -598,30 +597,40 @@ fn progress_bar(cli: &Cli, show: bool) -> ProgressBar {
     }
 }
 
-/// Distinct entities and relation triples seen by a build, kept as hashes
-/// (a symmetric relation counted once per unordered pair).
+/// Distinct entities and relation triples seen by a build, entities
+/// numbered by IRI (a symmetric relation counted once per unordered pair).
 #[derive(Default)]
 struct GraphCounts {
-    entities: HashSet<u64>,
-    relations: HashSet<u64>,
+    /// Entity IRIs, each with a number.
+    entities: rustc_hash::FxHashMap<String, u32>,
+    /// Distinct relations as (subject, relation, object) numbers.
+    relations: rustc_hash::FxHashSet<(u32, Relation, u32)>,
 }
 
 impl GraphCounts {
     fn add(&mut self, doc: &DocumentGraph) {
-        use newsgraph::shard::stable_hash;
         for e in &doc.entities {
-            self.entities.insert(stable_hash(&e.iri));
+            self.number(&e.iri);
         }
         for f in &doc.facts {
-            let (s, o) = (f.subject.as_str(), f.object.as_str());
-            let (s, o) = if f.relation.is_symmetric() && o < s {
+            let (s, o) = (self.number(&f.subject), self.number(&f.object));
+            let (s, o) = if f.relation.is_symmetric() && f.object < f.subject {
                 (o, s)
             } else {
                 (s, o)
             };
-            self.relations
-                .insert(stable_hash(&format!("{s} {} {o}", f.relation.as_str())));
+            self.relations.insert((s, f.relation, o));
         }
+    }
+
+    /// The number of an entity IRI, given on first sight.
+    fn number(&mut self, iri: &str) -> u32 {
+        if let Some(&n) = self.entities.get(iri) {
+            return n;
+        }
+        let n = self.entities.len() as u32;
+        self.entities.insert(iri.to_string(), n);
+        n
     }
 }
 
