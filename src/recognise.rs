@@ -55,10 +55,9 @@ fn is_punctuation(c: char) -> bool {
 
 /// Splits a sentence into words and punctuation marks.
 pub fn tokenize(sentence: &str) -> Vec<Token> {
-    let mut tokens: Vec<Token> = Vec::new();
+    let mut tokens: Vec<Token> = Vec::with_capacity(sentence.len() / 4);
     let mut current: Option<(usize, bool)> = None;
     let mut space = true;
-    let chars: Vec<(usize, char)> = sentence.char_indices().collect();
     let flush = |tokens: &mut Vec<Token>, current: &mut Option<(usize, bool)>, end: usize| {
         if let Some((start, space_before)) = current.take() {
             tokens.push(Token {
@@ -69,7 +68,8 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
             });
         }
     };
-    for (k, &(i, c)) in chars.iter().enumerate() {
+    let mut chars = sentence.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         // Hangul syllables, the bulk of the text, are word characters.
         if ('가'..='힣').contains(&c) {
             if current.is_none() {
@@ -86,7 +86,7 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
         // Keep '.', '-' inside words and numbers ("e-모빌리티", "3.0", "RE100").
         let inner = matches!(c, '.' | '-')
             && current.is_some()
-            && chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
+            && chars.peek().is_some_and(|&(_, n)| n.is_alphanumeric());
         if is_punctuation(c) && !inner {
             flush(&mut tokens, &mut current, i);
             tokens.push(Token {

@@ -23,6 +23,8 @@
 //! ```
 
 use std::borrow::Cow;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -188,8 +190,9 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     // Entities (each IRI once, even if a caller's graph lists it twice).
     let alt_label = NamedNode::new_unchecked(format!("{SKOS_NS}altLabel"));
     let mentioned_in = ng("mentionedIn");
-    let mut entity_nodes: HashMap<&str, NamedNode> = HashMap::with_capacity(doc.entities.len());
-    let mut labels_written: HashSet<(&str, &str)> = HashSet::new();
+    let mut entity_nodes: FxHashMap<&str, NamedNode> =
+        FxHashMap::with_capacity_and_hasher(doc.entities.len(), Default::default());
+    let mut labels_written: FxHashSet<(&str, &str)> = FxHashSet::default();
     let mut class_nodes: [Option<NamedNode>; EntityType::ALL.len()] = Default::default();
     for e in &doc.entities {
         let first = !entity_nodes.contains_key(e.iri.as_str());
@@ -229,8 +232,11 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         .iter()
         .map(|r| node(&r.property_iri()))
         .collect();
-    let mut stated: HashSet<(&str, Relation, &str)> = HashSet::with_capacity(doc.facts.len());
-    let mut sentences = BTreeSet::new();
+    let mut stated: FxHashSet<(&str, Relation, &str)> =
+        FxHashSet::with_capacity_and_hasher(doc.facts.len(), Default::default());
+    let mut sentences: FxHashSet<usize> = FxHashSet::default();
+    // The lexical form of each confidence, computed once per value.
+    let mut decimals: Vec<(u32, String)> = Vec::new();
     let entity = |iri: &str| match entity_nodes.get(iri) {
         Some(n) => Cow::Borrowed(n),
         None => Cow::Owned(node(iri)),
@@ -266,11 +272,18 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
             rule.as_ref(),
             LiteralRef::new_simple_literal(&ev.rule).into(),
         );
-        let confidence_value = decimal(ev.confidence);
+        let bits = ev.confidence.to_bits();
+        let at = match decimals.iter().position(|(b, _)| *b == bits) {
+            Some(at) => at,
+            None => {
+                decimals.push((bits, decimal(ev.confidence)));
+                decimals.len() - 1
+            }
+        };
         push(
             f,
             confidence.as_ref(),
-            LiteralRef::new_typed_literal(&confidence_value, xsd::DECIMAL).into(),
+            LiteralRef::new_typed_literal(&decimals[at].1, xsd::DECIMAL).into(),
         );
         if sentences.insert(ev.sentence) {
             push(sent, rdf::TYPE, sentence_class.as_ref().into());
