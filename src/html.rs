@@ -66,8 +66,10 @@ pub fn looks_like_html(text: &str) -> bool {
     let head = &text.as_bytes()[..end];
     starts_with_ignore_ascii_case(head, b"<!doctype html")
         || starts_with_ignore_ascii_case(head, b"<html")
-        || find_ignore_ascii_case(head, b"<body").is_some()
-        || find_ignore_ascii_case(head, b"<head").is_some()
+        || memchr::memchr_iter(b'<', head).any(|at| {
+            starts_with_ignore_ascii_case(&head[at..], b"<body")
+                || starts_with_ignore_ascii_case(&head[at..], b"<head")
+        })
 }
 
 /// Whether `haystack` starts with `needle` (lower-case ASCII), whatever the
@@ -76,22 +78,16 @@ fn starts_with_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.len() >= needle.len() && haystack[..needle.len()].eq_ignore_ascii_case(needle)
 }
 
-/// Where `needle` (lower-case ASCII) first occurs in `haystack`, whatever
-/// the case of its ASCII letters.
+/// Where `needle` (lower-case ASCII, ending with a character that is not
+/// a letter) first occurs in `haystack`, whatever the case of its ASCII
+/// letters. The last byte is looked for first (`memchr`): all occurrences
+/// have the same length, so the first to end is the first to start.
 fn find_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, _) = needle.split_first()?;
-    let mut from = 0;
-    while let Some(at) = haystack[from..]
-        .iter()
-        .position(|b| b.eq_ignore_ascii_case(&first))
-    {
-        let at = from + at;
-        if starts_with_ignore_ascii_case(&haystack[at..], needle) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
+    let (&last, _) = needle.split_last()?;
+    debug_assert!(!last.is_ascii_alphabetic());
+    memchr::memchr_iter(last, haystack)
+        .filter_map(|end| (end + 1).checked_sub(needle.len()))
+        .find(|&start| starts_with_ignore_ascii_case(&haystack[start..], needle))
 }
 
 /// The charset a page declares in its first bytes (`<meta charset=…>` or
