@@ -59,28 +59,52 @@ const BLOCKS: &[&str] = &[
 
 /// Whether bytes look like an HTML page.
 pub fn looks_like_html(text: &str) -> bool {
-    let head: String = text
-        .trim_start()
-        .chars()
-        .take(512)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    head.starts_with("<!doctype html")
-        || head.starts_with("<html")
-        || head.contains("<body")
-        || head.contains("<head")
+    // The first 512 characters; the markers are ASCII, compared without
+    // case.
+    let text = text.trim_start();
+    let end = text.char_indices().nth(512).map_or(text.len(), |(i, _)| i);
+    let head = &text.as_bytes()[..end];
+    starts_with_ignore_ascii_case(head, b"<!doctype html")
+        || starts_with_ignore_ascii_case(head, b"<html")
+        || memchr::memchr_iter(b'<', head).any(|at| {
+            starts_with_ignore_ascii_case(&head[at..], b"<body")
+                || starts_with_ignore_ascii_case(&head[at..], b"<head")
+        })
+}
+
+/// Whether `haystack` starts with `needle` (lower-case ASCII), whatever the
+/// case of its ASCII letters.
+fn starts_with_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.len() >= needle.len() && haystack[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+/// Where `needle` (lower-case ASCII, ending with a character that is not
+/// a letter) first occurs in `haystack`, whatever the case of its ASCII
+/// letters. The last byte is looked for first (`memchr`): all occurrences
+/// have the same length, so the first to end is the first to start.
+fn find_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&last, _) = needle.split_last()?;
+    debug_assert!(!last.is_ascii_alphabetic());
+    memchr::memchr_iter(last, haystack)
+        .filter_map(|end| (end + 1).checked_sub(needle.len()))
+        .find(|&start| starts_with_ignore_ascii_case(&haystack[start..], needle))
 }
 
 /// The charset a page declares in its first bytes (`<meta charset=…>` or
-/// `content="text/html; charset=…"`).
+/// `content="text/html; charset=…"`), lower-cased.
 pub fn declared_charset(bytes: &[u8]) -> Option<String> {
     let head = &bytes[..bytes.len().min(4096)];
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let at = head.find("charset=")?;
-    let rest = head[at + 8..].trim_start_matches(['"', '\'', ' ']);
-    let value: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+    // Every byte of "charset=" is ASCII: found in the bytes as in the text.
+    let at = find_ignore_ascii_case(head, b"charset=")?;
+    let rest = &head[at + 8..];
+    let skip = rest
+        .iter()
+        .position(|b| !matches!(b, b'"' | b'\'' | b' '))
+        .unwrap_or(rest.len());
+    let value: String = rest[skip..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
+        .map(|b| char::from(b.to_ascii_lowercase()))
         .collect();
     (!value.is_empty()).then_some(value)
 }
@@ -292,6 +316,78 @@ fn read_meta(tag: &str, meta: &mut HtmlMeta) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first versions, kept as the reference of the byte-level ones.
+    fn looks_like_html_by_lowering(text: &str) -> bool {
+        let head: String = text
+            .trim_start()
+            .chars()
+            .take(512)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        head.starts_with("<!doctype html")
+            || head.starts_with("<html")
+            || head.contains("<body")
+            || head.contains("<head")
+    }
+
+    fn declared_charset_by_lowering(bytes: &[u8]) -> Option<String> {
+        let head = &bytes[..bytes.len().min(4096)];
+        let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+        let at = head.find("charset=")?;
+        let rest = head[at + 8..].trim_start_matches(['"', '\'', ' ']);
+        let value: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        (!value.is_empty()).then_some(value)
+    }
+
+    #[test]
+    fn byte_level_checks_agree_with_lowering_the_text() {
+        let mut cases: Vec<String> = [
+            "",
+            "  \n<!DOCTYPE HTML><p>x",
+            "<HtMl lang=ko>",
+            "광주시는 <BODY> 안에",
+            "<hea",
+            "텍스트 <Head",
+            "<meta CHARSET=\"EUC-KR\">",
+            "<meta http-equiv=content-type content='text/html; Charset= \"utf-8\"'>",
+            "charset=",
+            "charset=\"\"",
+            "chARSet=x_Y-9z!",
+            "cccharset=abc",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Markers just inside and just outside the first 512 characters.
+        for pad in [505, 506, 507, 508] {
+            cases.push(format!("{}<body>", "가".repeat(pad)));
+            cases.push(format!("{}<BODY>", "a".repeat(pad)));
+        }
+        for s in &cases {
+            assert_eq!(looks_like_html(s), looks_like_html_by_lowering(s), "{s:?}");
+            assert_eq!(
+                declared_charset(s.as_bytes()),
+                declared_charset_by_lowering(s.as_bytes()),
+                "{s:?}"
+            );
+        }
+        // Invalid UTF-8 and the 4096-byte limit.
+        let mut bytes = vec![0xB0u8, 0xA1, 0xFF, b'C', 0xC3];
+        bytes.extend_from_slice(b"harset=euc-kr");
+        bytes.extend_from_slice(&[0xE0, 0x80]);
+        bytes.extend_from_slice(b" charset=ks_c_5601-1987");
+        let mut long = vec![0xEAu8; 4090];
+        long.extend_from_slice(b"charset=utf-8");
+        let mut edge = vec![b' '; 4088];
+        edge.extend_from_slice(b"charset=utf-8");
+        for b in [&bytes, &long, &edge] {
+            assert_eq!(declared_charset(b), declared_charset_by_lowering(b));
+        }
+    }
 
     #[test]
     fn keeps_the_body_and_reads_the_head() {

@@ -13,6 +13,7 @@ use oxigraph::io::{RdfFormat, RdfSerializer};
 use newsgraph::export::{self, ExportFormat};
 use newsgraph::graph::Selection;
 use newsgraph::model::{DocumentGraph, EntityType, Relation};
+use newsgraph::nquads;
 use newsgraph::ontology::Ontology;
 use newsgraph::params::QueryParam;
 use newsgraph::pipeline::{ExtractOptions, Extracted, StreamSummary};
@@ -716,12 +717,7 @@ fn extract(
         let mut out = out;
         let prepare = |doc: DocumentGraph| -> Vec<u8> {
             let mut buf = Vec::with_capacity(16 * 1024);
-            let mut writer = RdfSerializer::from_format(RdfFormat::NQuads).for_writer(&mut buf);
-            for quad in store::document_quads(&doc) {
-                // Writing into a Vec cannot fail.
-                let _ = writer.serialize_quad(&quad);
-            }
-            let _ = writer.finish();
+            store::for_each_document_quad(&doc, &mut |quad| nquads::write_quad(&mut buf, quad));
             buf
         };
         let summary = stream_extraction(cli, inputs, min_confidence, shard, &prepare, &mut |buf| {

@@ -179,6 +179,8 @@ struct DocumentChunks<'a> {
     options: &'a ReadOptions,
     keep: &'a (dyn Fn(&str) -> bool + Sync),
     pending: std::collections::VecDeque<std::result::Result<RawDocument, Error>>,
+    /// Documents (or read errors) still to drop from the start.
+    skip: usize,
 }
 
 impl<'a> DocumentChunks<'a> {
@@ -195,7 +197,15 @@ impl<'a> DocumentChunks<'a> {
             options,
             keep,
             pending: std::collections::VecDeque::new(),
+            skip: 0,
         }
+    }
+
+    /// The same documents without the first `n` (which an earlier pass has
+    /// already extracted).
+    fn skipping(mut self, n: usize) -> Self {
+        self.skip = n;
+        self
     }
 
     fn read(&self, file: &InputFile) -> Vec<std::result::Result<RawDocument, Error>> {
@@ -223,6 +233,9 @@ impl Iterator for DocumentChunks<'_> {
             self.next_file = group_end;
             let read: Vec<_> = group.par_iter().map(|f| self.read(f)).collect();
             self.pending.extend(read.into_iter().flatten());
+            let dropped = self.skip.min(self.pending.len());
+            self.pending.drain(..dropped);
+            self.skip -= dropped;
         }
         if self.pending.is_empty() {
             return None;
@@ -238,7 +251,9 @@ impl Iterator for DocumentChunks<'_> {
 /// at most a few chunks of [`STREAM_CHUNK`] documents are in flight, and
 /// resolution keeps only the distinct names. When the documents do not fit
 /// in one chunk, the inputs are read twice: a first pass indexes the
-/// entities of every document, the second extracts and hands over.
+/// entities of every document, the second extracts and hands over. The
+/// first two chunks are extracted in full in the first pass and kept for
+/// the second, which skips them.
 /// Standard input (`-`) is kept in memory for the second pass.
 ///
 /// Documents whose id `keep` rejects are read but neither extracted nor
@@ -303,11 +318,29 @@ pub fn extract_streaming<T: Send>(
         return Ok(summary);
     };
 
-    // Pass 1: index the entities of every document (the two chunks read
-    // above first).
+    // Pass 1: index the entities of every document. The two chunks read
+    // above are extracted in full and kept for pass 2 (at most two chunks:
+    // memory stays bounded); the others are only recognised.
     let mut index = EntityIndex::new();
     let mut failed: HashSet<String> = HashSet::new();
-    for chunk in [first, second].into_iter().chain(chunks) {
+    let mut kept = Vec::with_capacity(first.len() + second.len());
+    let kept_inputs = first.len() + second.len();
+    for chunk in [first, second] {
+        let extracted: Vec<_> = chunk.into_par_iter().map(|r| r.map(extract)).collect();
+        for r in extracted {
+            match r {
+                Ok((extraction, b)) => {
+                    index.add(&extraction.recognised);
+                    kept.push((extraction, b));
+                }
+                Err(e) => {
+                    failed.insert(e.to_string());
+                    skipped.push(e);
+                }
+            }
+        }
+    }
+    for chunk in chunks {
         let recognised: Vec<_> = chunk
             .into_par_iter()
             .map(|r| r.map(|raw| recognise_document(&raw, ontology)))
@@ -329,13 +362,33 @@ pub fn extract_streaming<T: Send>(
     // the next chunk is being extracted.
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<T>>(1);
     let min_confidence = options.min_confidence;
-    let pass_two = DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep);
+    let pass_two =
+        DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep).skipping(kept_inputs);
     let mut late_errors = Vec::new();
     let mut bytes = 0;
     let consumed = std::thread::scope(|scope| -> Result<()> {
         let (bytes, late_errors, failed, resolution, extract) =
             (&mut bytes, &mut late_errors, &failed, &resolution, &extract);
         let producer = scope.spawn(move || {
+            let items: Vec<(T, u64)> = kept
+                .into_par_iter()
+                .map(|(extraction, b)| {
+                    (
+                        prepare(resolution.document_graph(extraction, min_confidence)),
+                        b,
+                    )
+                })
+                .collect();
+            let items = items
+                .into_iter()
+                .map(|(item, b)| {
+                    *bytes += b;
+                    item
+                })
+                .collect();
+            if sender.send(items).is_err() {
+                return;
+            }
             for chunk in pass_two {
                 let results: Vec<_> = chunk
                     .into_par_iter()

@@ -55,10 +55,9 @@ fn is_punctuation(c: char) -> bool {
 
 /// Splits a sentence into words and punctuation marks.
 pub fn tokenize(sentence: &str) -> Vec<Token> {
-    let mut tokens: Vec<Token> = Vec::new();
+    let mut tokens: Vec<Token> = Vec::with_capacity(sentence.len() / 4);
     let mut current: Option<(usize, bool)> = None;
     let mut space = true;
-    let chars: Vec<(usize, char)> = sentence.char_indices().collect();
     let flush = |tokens: &mut Vec<Token>, current: &mut Option<(usize, bool)>, end: usize| {
         if let Some((start, space_before)) = current.take() {
             tokens.push(Token {
@@ -69,7 +68,8 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
             });
         }
     };
-    for (k, &(i, c)) in chars.iter().enumerate() {
+    let mut chars = sentence.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         // Hangul syllables, the bulk of the text, are word characters.
         if ('가'..='힣').contains(&c) {
             if current.is_none() {
@@ -86,7 +86,7 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
         // Keep '.', '-' inside words and numbers ("e-모빌리티", "3.0", "RE100").
         let inner = matches!(c, '.' | '-')
             && current.is_some()
-            && chars.get(k + 1).is_some_and(|&(_, n)| n.is_alphanumeric());
+            && chars.peek().is_some_and(|&(_, n)| n.is_alphanumeric());
         if is_punctuation(c) && !inner {
             flush(&mut tokens, &mut current, i);
             tokens.push(Token {
@@ -131,6 +131,40 @@ pub fn stems_iter<'w, 'o>(
             .particle_cuts(word)
             .map(move |cut| (&word[..cut], &word[cut..])),
     )
+}
+
+/// The particle splits of every token of a sentence, found once: what
+/// [`stems_iter`] gives for a token, without walking the particle list
+/// again each time a rule looks at the word.
+struct TokenStems {
+    /// The byte offsets where particles start, token after token.
+    cuts: Vec<usize>,
+    /// Per token, its range in `cuts`.
+    spans: Vec<(usize, usize)>,
+}
+
+impl TokenStems {
+    fn new(tokens: &[Token], ontology: &Ontology) -> TokenStems {
+        let mut cuts = Vec::with_capacity(tokens.len());
+        let mut spans = Vec::with_capacity(tokens.len());
+        for t in tokens {
+            let start = cuts.len();
+            cuts.extend(ontology.particle_cuts(&t.text));
+            spans.push((start, cuts.len()));
+        }
+        TokenStems { cuts, spans }
+    }
+
+    /// [`stems_iter`] of token `i`'s text.
+    fn of<'w>(&'w self, tokens: &'w [Token], i: usize) -> impl Iterator<Item = (&'w str, &'w str)> {
+        let word = tokens[i].text.as_str();
+        let (start, end) = self.spans[i];
+        std::iter::once((word, "")).chain(
+            self.cuts[start..end]
+                .iter()
+                .map(move |&cut| (&word[..cut], &word[cut..])),
+        )
+    }
 }
 
 /// How sure the recogniser is that an organisation mention is one.
@@ -500,12 +534,13 @@ impl<'o> Recogniser<'o> {
         Some((None, suffix.class, strength))
     }
 
-    /// Tries every particle split of a word as an organisation name.
+    /// Tries every particle split of a word (its [`stems_iter`]) as an
+    /// organisation name.
     fn org_word<'w>(
         &self,
-        word: &'w str,
+        stems: impl Iterator<Item = (&'w str, &'w str)>,
     ) -> Option<(&'w str, &'w str, Option<String>, OrgClass, Strength)> {
-        for (stem, particle) in stems_iter(word, self.ontology) {
+        for (stem, particle) in stems {
             if let Some((canonical, class, strength)) = self.org_name(stem) {
                 return Some((stem, particle, canonical, class, strength));
             }
@@ -676,6 +711,7 @@ const ACTING_PARTICLES: &[&str] = &["은", "는", "이", "가", "와", "과", "�
 fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
     let o = r.ontology;
     let tokens = tokenize(text);
+    let stems = TokenStems::new(&tokens, o);
     let mut mentions: Vec<Mention> = Vec::new();
     let mut titles: Vec<TitleMention> = Vec::new();
     let mut covered = vec![false; tokens.len()];
@@ -714,9 +750,9 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         if covered[i] || !tokens[i].is_word {
             continue;
         }
-        let word = tokens[i].text.clone();
+        let word = tokens[i].text.as_str();
         // "X 정부": the government of president X.
-        if let Some((stem, particle)) = stems_iter(&word, o).find(|(s, _)| *s == "정부") {
+        if let Some((stem, particle)) = stems.of(&tokens, i).find(|(s, _)| *s == "정부") {
             let _ = stem;
             let prev = i.checked_sub(1).and_then(|p| word_at(&tokens, p));
             if let Some(prev) = prev.filter(|p| {
@@ -779,8 +815,9 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             }
         }
         // Bare councils: 시의회 → the council of the city the text is about.
-        if let Some((stem, particle)) =
-            stems_iter(&word, o).find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
+        if let Some((stem, particle)) = stems
+            .of(&tokens, i)
+            .find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
         {
             let classes = BARE_COUNCILS
                 .iter()
@@ -819,7 +856,8 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        let anaphor = stems_iter(&word, o)
+        let anaphor = stems
+            .of(&tokens, i)
             .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
             .map(|(s, p)| (s.to_string(), p.to_string()));
         let named_here = anaphor.as_ref().is_some_and(|(stem, _)| {
@@ -836,12 +874,12 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
             continue;
         }
         let found = r
-            .org_word(&word)
+            .org_word(stems.of(&tokens, i))
             .map(|(st, p, c, cl, sg)| (st.to_string(), p.to_string(), c, cl, sg))
             .or_else(|| {
                 // The body ending alone, its name given by the words before it.
                 named_here.then(|| {
-                    stems_iter(&word, o).find_map(|(st, p)| {
+                    stems.of(&tokens, i).find_map(|(st, p)| {
                         o.org_suffixes_equal_to(st).next().map(|x| {
                             (
                                 st.to_string(),
@@ -1017,8 +1055,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         if !tokens[k].is_word {
             continue;
         }
-        let word = tokens[k].text.clone();
-        let Some((stem, _particle, prefix, title)) = stems_iter(&word, o).find_map(|(s, p)| {
+        let Some((stem, _particle, prefix, title)) = stems.of(&tokens, k).find_map(|(s, p)| {
             o.split_title(s)
                 .map(|(prefix, t)| (s.to_string(), p.to_string(), prefix.to_string(), t.clone()))
         }) else {
@@ -1285,7 +1322,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
     }
 
     // 4. Sectors.
-    sectors_in(r, &tokens, &covered, &mut mentions);
+    sectors_in(r, &tokens, &stems, &covered, &mut mentions);
 
     mentions.sort_by_key(|m| (m.first, m.last));
     SentenceMentions {
@@ -1539,6 +1576,7 @@ fn parenthetical_alias(
 fn sectors_in(
     r: &mut Recogniser<'_>,
     tokens: &[Token],
+    stems: &TokenStems,
     covered: &[bool],
     mentions: &mut Vec<Mention>,
 ) {
@@ -1599,7 +1637,8 @@ fn sectors_in(
                 .map(|t| t.text.as_str())
                 .collect();
             let last = words[width - 1];
-            for (stem, particle) in stems_iter(last, o) {
+            debug_assert_eq!(last, tokens[i + width - 1].text);
+            for (stem, particle) in stems.of(tokens, i + width - 1) {
                 let mut joined = words[..width - 1].join(" ");
                 joined.push(' ');
                 joined.push_str(stem);
@@ -1627,8 +1666,17 @@ fn sectors_in(
         }
         let word = tokens[i].text.as_str();
         let word = word.strip_prefix("e-").unwrap_or(word);
+        // The token's own splits, unless "e-" was stripped off it.
+        let whole = word.len() == tokens[i].text.len();
+        let word_stems = || {
+            whole
+                .then(|| stems.of(tokens, i))
+                .into_iter()
+                .flatten()
+                .chain((!whole).then(|| stems_iter(word, o)).into_iter().flatten())
+        };
         let mut found = false;
-        for (stem, particle) in stems_iter(word, o) {
+        for (stem, particle) in word_stems() {
             if let Some(s) = o.sector(stem) {
                 let label = s.label.clone();
                 push(r, mentions, &label, stem, i, i + 1, particle, false);
@@ -1671,7 +1719,7 @@ fn sectors_in(
             }
         }
         // Productive fields: X산업 (one word), X 분야 / X 분과 (two words).
-        for (stem, particle) in stems_iter(word, o) {
+        for (stem, particle) in word_stems() {
             if let Some(base) = stem.strip_suffix("산업") {
                 if productive_base(o, base) {
                     push(r, mentions, base, stem, i, i + 1, particle, true);
@@ -1683,9 +1731,11 @@ fn sectors_in(
         if taken[i] {
             continue;
         }
-        if let Some(next) = word_at(tokens, i + 1) {
-            let next_is_field = stems_iter(next, o).any(|(s, _)| s == "분야" || s == "분과");
-            let has_particle = stems_iter(word, o).nth(1).is_some();
+        if word_at(tokens, i + 1).is_some() {
+            let next_is_field = stems
+                .of(tokens, i + 1)
+                .any(|(s, _)| s == "분야" || s == "분과");
+            let has_particle = word_stems().nth(1).is_some();
             if next_is_field
                 && tokens[i + 1].space_before
                 && !has_particle
@@ -1741,7 +1791,8 @@ fn sectors_in(
                     if taken[t] {
                         continue;
                     }
-                    let (stem, particle) = stems_iter(&tokens[t].text, o)
+                    let (stem, particle) = stems
+                        .of(tokens, t)
                         .find(|(s, _)| {
                             hangul_len(s).is_some_and(|l| (2..=6).contains(&l))
                                 && productive_base(o, s)
@@ -1866,6 +1917,25 @@ mod tests {
                     assert_eq!(sector_prefix(&o, &word), scan(&word), "{word}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn token_stems_are_the_stems_of_each_token() {
+        let o = Ontology::load(None).expect("ontology");
+        let tokens = tokenize(
+            "광주시는 e-모빌리티와 인공지능(AI) 산업을, 한국전력공사의 위원장에게 \
+             ‘TF’를 맡겼으며 은 는 이가 께서도 X-ray 3.0으로부터",
+        );
+        let stems = TokenStems::new(&tokens, &o);
+        for (i, t) in tokens.iter().enumerate() {
+            let cached: Vec<_> = stems.of(&tokens, i).collect();
+            assert_eq!(
+                cached,
+                stems_iter(&t.text, &o).collect::<Vec<_>>(),
+                "{}",
+                t.text
+            );
         }
     }
 

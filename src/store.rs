@@ -22,12 +22,17 @@
 //! }
 //! ```
 
+use std::borrow::Cow;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
-use oxigraph::model::{GraphName, Literal, NamedNode, NamedNodeRef, Quad, Term};
+use oxigraph::model::{
+    GraphNameRef, LiteralRef, NamedNode, NamedNodeRef, Quad, QuadRef, Term, TermRef,
+};
 use oxigraph::sparql::{QueryResults, QuerySolution, SparqlEvaluator};
 use oxigraph::store::{StorageError, Store};
 
@@ -92,8 +97,8 @@ fn node(iri: &str) -> NamedNode {
     })
 }
 
-fn ko(text: &str) -> Literal {
-    Literal::new_language_tagged_literal_unchecked(text, "ko")
+fn ko(text: &str) -> LiteralRef<'_> {
+    LiteralRef::new_language_tagged_literal_unchecked(text, "ko")
 }
 
 fn is_iso_date(s: &str) -> bool {
@@ -124,77 +129,90 @@ fn decimal(value: f32) -> String {
 /// The quads of one document, all in the named graph `<doc.meta.iri()>`,
 /// without duplicates and in a stable order.
 pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
+    let mut quads = Vec::with_capacity(16 + doc.entities.len() * 4 + doc.facts.len() * 16);
+    for_each_document_quad(doc, &mut |quad| quads.push(quad.into_owned()));
+    quads
+}
+
+/// Hands the quads of [`document_quads`], in the same order, to `emit`
+/// one at a time as borrowed [`QuadRef`]s, without building owned terms
+/// for each (what the N-Quads output of `extract` needs).
+pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<'_>)) {
     let doc_iri = doc.meta.iri();
-    let d = node(&doc_iri);
-    let graph = GraphName::NamedNode(d.clone());
+    let d_node = node(&doc_iri);
+    let d = d_node.as_ref();
+    let graph = GraphNameRef::NamedNode(d);
+    let mut push = |s: NamedNodeRef<'_>, p: NamedNodeRef<'_>, o: TermRef<'_>| {
+        emit(QuadRef::new(s, p, o, graph));
+    };
     // Our own vocabulary: valid IRIs by construction.
     let ng = |local: &str| NamedNode::new_unchecked(format!("{ONTOLOGY_NS}{local}"));
     let dcterms = |local: &str| NamedNode::new_unchecked(format!("{DCTERMS_NS}{local}"));
-    let mut quads = Vec::with_capacity(16 + doc.entities.len() * 4 + doc.facts.len() * 16);
-    let mut push = |s: &NamedNode, p: NamedNodeRef<'_>, o: Term| {
-        quads.push(Quad::new(s.clone(), p, o, graph.clone()));
-    };
 
     // The document.
-    push(&d, rdf::TYPE, ng("Document").into());
+    push(d, rdf::TYPE, ng("Document").as_ref().into());
     push(
-        &d,
+        d,
         ng("documentId").as_ref(),
-        Literal::new_simple_literal(&doc.meta.id).into(),
+        LiteralRef::new_simple_literal(&doc.meta.id).into(),
     );
     push(
-        &d,
+        d,
         ng("sourcePath").as_ref(),
-        Literal::new_simple_literal(&doc.meta.source).into(),
+        LiteralRef::new_simple_literal(&doc.meta.source).into(),
     );
     if let Some(title) = doc.meta.title.as_deref().filter(|t| !t.trim().is_empty()) {
-        push(&d, dcterms("title").as_ref(), ko(title).into());
+        push(d, dcterms("title").as_ref(), ko(title).into());
     }
     if let Some(date) = doc.meta.date.as_deref().filter(|t| !t.trim().is_empty()) {
         let lit = if is_iso_date(date) {
-            Literal::new_typed_literal(date, xsd::DATE)
+            LiteralRef::new_typed_literal(date, xsd::DATE)
         } else {
-            Literal::new_simple_literal(date)
+            LiteralRef::new_simple_literal(date)
         };
-        push(&d, dcterms("date").as_ref(), lit.into());
+        push(d, dcterms("date").as_ref(), lit.into());
     }
     if let Some(outlet) = doc.meta.outlet.as_deref().filter(|t| !t.trim().is_empty()) {
         push(
-            &d,
+            d,
             dcterms("publisher").as_ref(),
-            Literal::new_simple_literal(outlet).into(),
+            LiteralRef::new_simple_literal(outlet).into(),
         );
     }
     if let Some(url) = doc.meta.url.as_deref().filter(|t| !t.trim().is_empty()) {
         push(
-            &d,
+            d,
             dcterms("source").as_ref(),
-            Literal::new_simple_literal(url).into(),
+            LiteralRef::new_simple_literal(url).into(),
         );
     }
 
     // Entities (each IRI once, even if a caller's graph lists it twice).
     let alt_label = NamedNode::new_unchecked(format!("{SKOS_NS}altLabel"));
     let mentioned_in = ng("mentionedIn");
-    let mut entity_nodes: HashMap<&str, NamedNode> = HashMap::with_capacity(doc.entities.len());
-    let mut labels_written: HashSet<(&str, &str)> = HashSet::new();
+    let mut entity_nodes: FxHashMap<&str, NamedNode> =
+        FxHashMap::with_capacity_and_hasher(doc.entities.len(), Default::default());
+    let mut labels_written: FxHashSet<(&str, &str)> = FxHashSet::default();
+    let mut class_nodes: [Option<NamedNode>; EntityType::ALL.len()] = Default::default();
     for e in &doc.entities {
         let first = !entity_nodes.contains_key(e.iri.as_str());
         let s = entity_nodes
             .entry(e.iri.as_str())
             .or_insert_with(|| node(&e.iri))
-            .clone();
+            .as_ref();
         if first {
-            push(&s, rdf::TYPE, node(&e.kind.class_iri()).into());
-            push(&s, rdfs::LABEL, ko(&e.label).into());
+            let class =
+                class_nodes[class_slot(e.kind)].get_or_insert_with(|| node(&e.kind.class_iri()));
+            push(s, rdf::TYPE, class.as_ref().into());
+            push(s, rdfs::LABEL, ko(&e.label).into());
         }
         for alias in &e.aliases {
             if alias != &e.label && labels_written.insert((e.iri.as_str(), alias.as_str())) {
-                push(&s, alt_label.as_ref(), ko(alias).into());
+                push(s, alt_label.as_ref(), ko(alias).into());
             }
         }
         if first {
-            push(&s, mentioned_in.as_ref(), d.clone().into());
+            push(s, mentioned_in.as_ref(), d.into());
         }
     }
 
@@ -210,63 +228,107 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
     let in_document = ng("inDocument");
     let article_index = ng("articleIndex");
     let article_title = ng("articleTitle");
-    let mut stated: HashSet<(&str, Relation, &str)> = HashSet::with_capacity(doc.facts.len());
-    let mut sentences = BTreeSet::new();
-    let entity = |iri: &str| entity_nodes.get(iri).cloned().unwrap_or_else(|| node(iri));
+    let properties: Vec<NamedNode> = Relation::ALL
+        .iter()
+        .map(|r| node(&r.property_iri()))
+        .collect();
+    let mut stated: FxHashSet<(&str, Relation, &str)> =
+        FxHashSet::with_capacity_and_hasher(doc.facts.len(), Default::default());
+    let mut sentences: FxHashSet<usize> = FxHashSet::default();
+    // The lexical form of each confidence, computed once per value.
+    let mut decimals: Vec<(u32, String)> = Vec::new();
+    let entity = |iri: &str| match entity_nodes.get(iri) {
+        Some(n) => Cow::Borrowed(n),
+        None => Cow::Owned(node(iri)),
+    };
+    let mut fact_iri = String::new();
+    let mut sentence_iri = String::new();
+    let mut number = String::new();
     for (n, fact) in doc.facts.iter().enumerate() {
         let s = entity(&fact.subject);
         let o = entity(&fact.object);
-        let p = node(&fact.relation.property_iri());
+        let p = properties[relation_slot(fact.relation)].as_ref();
         if stated.insert((&fact.subject, fact.relation, &fact.object)) {
-            push(&s, p.as_ref(), o.clone().into());
+            push(s.as_ref().as_ref(), p, o.as_ref().as_ref().into());
         }
 
         // The document IRI parsed (or was repaired) above: a fragment of
         // ASCII letters and digits keeps it valid.
-        let f = NamedNode::new_unchecked(format!("{}#f{n}", d.as_str()));
         let ev = &fact.evidence;
-        let sent = NamedNode::new_unchecked(format!("{}#s{}", d.as_str(), ev.sentence));
-        push(&f, rdf::TYPE, rdf::STATEMENT.into_owned().into());
-        push(&f, rdf::SUBJECT, s.into());
-        push(&f, rdf::PREDICATE, p.into());
-        push(&f, rdf::OBJECT, o.into());
-        push(&f, derived.as_ref(), d.clone().into());
-        push(&f, evidence.as_ref(), sent.clone().into());
+        fact_iri.clear();
+        let _ = write!(fact_iri, "{}#f{n}", d.as_str());
+        sentence_iri.clear();
+        let _ = write!(sentence_iri, "{}#s{}", d.as_str(), ev.sentence);
+        let f = NamedNodeRef::new_unchecked(&fact_iri);
+        let sent = NamedNodeRef::new_unchecked(&sentence_iri);
+        push(f, rdf::TYPE, rdf::STATEMENT.into());
+        push(f, rdf::SUBJECT, s.as_ref().as_ref().into());
+        push(f, rdf::PREDICATE, p.into());
+        push(f, rdf::OBJECT, o.as_ref().as_ref().into());
+        push(f, derived.as_ref(), d.into());
+        push(f, evidence.as_ref(), sent.into());
         push(
-            &f,
+            f,
             rule.as_ref(),
-            Literal::new_simple_literal(&ev.rule).into(),
+            LiteralRef::new_simple_literal(&ev.rule).into(),
         );
+        let bits = ev.confidence.to_bits();
+        let at = match decimals.iter().position(|(b, _)| *b == bits) {
+            Some(at) => at,
+            None => {
+                decimals.push((bits, decimal(ev.confidence)));
+                decimals.len() - 1
+            }
+        };
         push(
-            &f,
+            f,
             confidence.as_ref(),
-            Literal::new_typed_literal(decimal(ev.confidence), xsd::DECIMAL).into(),
+            LiteralRef::new_typed_literal(&decimals[at].1, xsd::DECIMAL).into(),
         );
         if sentences.insert(ev.sentence) {
-            push(&sent, rdf::TYPE, sentence_class.clone().into());
-            push(&sent, text.as_ref(), ko(&ev.text).into());
+            push(sent, rdf::TYPE, sentence_class.as_ref().into());
+            push(sent, text.as_ref(), ko(&ev.text).into());
+            for (property, value) in [
+                (start_offset.as_ref(), ev.start),
+                (end_offset.as_ref(), ev.end),
+            ] {
+                number.clear();
+                let _ = write!(number, "{value}");
+                push(
+                    sent,
+                    property,
+                    LiteralRef::new_typed_literal(&number, xsd::INTEGER).into(),
+                );
+            }
+            push(sent, in_document.as_ref(), d.into());
+            number.clear();
+            let _ = write!(number, "{}", ev.article);
             push(
-                &sent,
-                start_offset.as_ref(),
-                Literal::new_typed_literal(ev.start.to_string(), xsd::INTEGER).into(),
-            );
-            push(
-                &sent,
-                end_offset.as_ref(),
-                Literal::new_typed_literal(ev.end.to_string(), xsd::INTEGER).into(),
-            );
-            push(&sent, in_document.as_ref(), d.clone().into());
-            push(
-                &sent,
+                sent,
                 article_index.as_ref(),
-                Literal::new_typed_literal(ev.article.to_string(), xsd::INTEGER).into(),
+                LiteralRef::new_typed_literal(&number, xsd::INTEGER).into(),
             );
             if let Some(title) = ev.article_title.as_deref().filter(|t| !t.trim().is_empty()) {
-                push(&sent, article_title.as_ref(), ko(title).into());
+                push(sent, article_title.as_ref(), ko(title).into());
             }
         }
     }
-    quads
+}
+
+/// The position of an entity type in [`EntityType::ALL`].
+fn class_slot(kind: EntityType) -> usize {
+    EntityType::ALL
+        .iter()
+        .position(|&k| k == kind)
+        .unwrap_or_default()
+}
+
+/// The position of a relation in [`Relation::ALL`].
+fn relation_slot(relation: Relation) -> usize {
+    Relation::ALL
+        .iter()
+        .position(|&r| r == relation)
+        .unwrap_or_default()
 }
 
 /// What a [`DocumentWriter`] (or [`GraphStore::replace_documents`]) wrote.

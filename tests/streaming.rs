@@ -183,3 +183,61 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn documents_kept_from_the_first_pass_and_read_errors_come_once_in_order() {
+    // One JSONL file whose lines straddle the chunks the first pass keeps,
+    // with bad lines inside and after them, then a second file.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dump");
+    std::fs::create_dir(&dir).unwrap();
+    let mut lines = String::new();
+    for i in 0..STREAM_CHUNK * 2 + 40 {
+        if i == 100 || i == STREAM_CHUNK * 2 + 10 {
+            lines.push_str("{not json\n");
+            continue;
+        }
+        let city = ["광주시", "부산시", "전라남도", "울산시"][i % 4];
+        lines.push_str(&format!(
+            "{{\"id\": \"d{i}\", \"text\": \"{city}는 인공지능 산업 육성 계획 {i}호를 발표했다. \
+             {city}와 한국전력공사는 에너지 신산업 업무협약을 체결했다.\"}}\n"
+        ));
+    }
+    std::fs::write(dir.join("a.jsonl"), lines).unwrap();
+    std::fs::write(
+        dir.join("b.txt"),
+        "부산시는 해양 산업을 육성한다고 밝혔다.\n",
+    )
+    .unwrap();
+    let ontology = Ontology::load(None).unwrap();
+    let options = ExtractOptions::default();
+    let inputs = [dir];
+
+    let in_memory = extract_inputs(&inputs, &ontology, &options, &|_| {}).unwrap();
+    let mut streamed = Vec::new();
+    let summary = extract_streaming(
+        &inputs,
+        &ontology,
+        &options,
+        &|_| true,
+        &|_| {},
+        &|doc| doc,
+        &mut |doc| {
+            streamed.push(doc);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(summary.two_pass);
+    assert_eq!(summary.documents, in_memory.documents.len());
+    assert_eq!(summary.bytes, in_memory.bytes);
+    let errors =
+        |e: &[newsgraph::Error]| -> Vec<String> { e.iter().map(|e| e.to_string()).collect() };
+    assert_eq!(errors(&summary.skipped), errors(&in_memory.skipped));
+    assert_eq!(summary.skipped.len(), 2);
+    let ids = |d: &[newsgraph::model::DocumentGraph]| -> Vec<String> {
+        d.iter().map(|g| g.meta.id.clone()).collect()
+    };
+    assert_eq!(ids(&streamed), ids(&in_memory.documents));
+    assert_eq!(quad_lines(&streamed), quad_lines(&in_memory.documents));
+}
