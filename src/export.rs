@@ -831,14 +831,8 @@ pub fn write_gexf(graph: &Graph, out: &mut dyn Write) -> Result<()> {
             w.raw(" start=\"").attribute(start).raw("\"");
         }
         write_attvalues(&mut w, &node_fields, &node_values(n, size));
-        let (r, g, b) = type_colour(&n.row.kind);
-        w.raw("        <viz:color r=\"")
-            .display(r)
-            .raw("\" g=\"")
-            .display(g)
-            .raw("\" b=\"")
-            .display(b)
-            .raw("\" a=\"1.0\"/>\n        <viz:size value=\"");
+        write_viz_color(&mut w, type_colour(&n.row.kind));
+        w.raw("        <viz:size value=\"");
         Value::Number(size).write(&mut w, true);
         w.raw("\"/>\n      </node>\n");
         w.flush_if_full().map_err(io_err("GEXF"))?;
@@ -862,18 +856,23 @@ pub fn write_gexf(graph: &Graph, out: &mut dyn Write) -> Result<()> {
             w.raw(" start=\"").attribute(start).raw("\"");
         }
         write_attvalues(&mut w, &edge_fields, &edge_values(e));
-        let (r, g, b) = rgb(relation_colour(&e.row.relation));
-        w.raw("        <viz:color r=\"")
-            .display(r)
-            .raw("\" g=\"")
-            .display(g)
-            .raw("\" b=\"")
-            .display(b)
-            .raw("\" a=\"1.0\"/>\n      </edge>\n");
+        write_viz_color(&mut w, rgb(relation_colour(&e.row.relation)));
+        w.raw("      </edge>\n");
         w.flush_if_full().map_err(io_err("GEXF"))?;
     }
     w.raw("    </edges>\n  </graph>\n</gexf>\n");
     w.finish().map_err(io_err("GEXF"))
+}
+
+/// A GEXF `viz:color` line.
+fn write_viz_color(w: &mut XmlWriter<'_>, (r, g, b): (u8, u8, u8)) {
+    w.raw("        <viz:color r=\"")
+        .display(r)
+        .raw("\" g=\"")
+        .display(g)
+        .raw("\" b=\"")
+        .display(b)
+        .raw("\" a=\"1.0\"/>\n");
 }
 
 /// `#rrggbb` → `(r, g, b)` (grey when malformed).

@@ -11,7 +11,9 @@ use std::process::{Command, Stdio};
 
 use common::ok;
 use newsgraph::ontology::Ontology;
-use newsgraph::pipeline::{extract_inputs, extract_streaming, ExtractOptions, STREAM_CHUNK};
+use newsgraph::pipeline::{
+    extract_inputs, extract_streaming, ExtractOptions, StreamSummary, STREAM_CHUNK,
+};
 use newsgraph::store::document_quads;
 
 /// Generates `docs` documents into `dir/corpus`.
@@ -29,6 +31,30 @@ fn corpus(dir: &Path, docs: usize) -> PathBuf {
         .output()
         .unwrap());
     dir.join("corpus")
+}
+
+/// Every document of a streaming run over `inputs`, in hand-over order,
+/// and the run's summary.
+fn stream_all(
+    inputs: &[PathBuf],
+    ontology: &Ontology,
+    options: &ExtractOptions,
+) -> (Vec<newsgraph::model::DocumentGraph>, StreamSummary) {
+    let mut streamed = Vec::new();
+    let summary = extract_streaming(
+        inputs,
+        ontology,
+        options,
+        &|_| true,
+        &|_| {},
+        &|doc| doc,
+        &mut |doc| {
+            streamed.push(doc);
+            Ok(())
+        },
+    )
+    .unwrap();
+    (streamed, summary)
 }
 
 fn quad_lines(docs: &[newsgraph::model::DocumentGraph]) -> BTreeSet<String> {
@@ -50,20 +76,7 @@ fn two_passes_give_the_in_memory_graph_in_input_order() {
     let in_memory = extract_inputs(&inputs, &ontology, &options, &|_| {}).unwrap();
     assert_eq!(in_memory.documents.len(), docs);
 
-    let mut streamed = Vec::new();
-    let summary = extract_streaming(
-        &inputs,
-        &ontology,
-        &options,
-        &|_| true,
-        &|_| {},
-        &|doc| doc,
-        &mut |doc| {
-            streamed.push(doc);
-            Ok(())
-        },
-    )
-    .unwrap();
+    let (streamed, summary) = stream_all(&inputs, &ontology, &options);
     assert!(
         summary.two_pass,
         "a corpus of {docs} documents needs two passes"
@@ -214,20 +227,7 @@ fn documents_kept_from_the_first_pass_and_read_errors_come_once_in_order() {
     let inputs = [dir];
 
     let in_memory = extract_inputs(&inputs, &ontology, &options, &|_| {}).unwrap();
-    let mut streamed = Vec::new();
-    let summary = extract_streaming(
-        &inputs,
-        &ontology,
-        &options,
-        &|_| true,
-        &|_| {},
-        &|doc| doc,
-        &mut |doc| {
-            streamed.push(doc);
-            Ok(())
-        },
-    )
-    .unwrap();
+    let (streamed, summary) = stream_all(&inputs, &ontology, &options);
     assert!(summary.two_pass);
     assert_eq!(summary.documents, in_memory.documents.len());
     assert_eq!(summary.bytes, in_memory.bytes);
