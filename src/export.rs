@@ -492,16 +492,6 @@ fn number(v: f64) -> String {
 // ---------------------------------------------------------------------------
 // XML (GraphML, GEXF).
 
-/// Escapes text for XML 1.0 element content (`attribute == false`) or a
-/// double-quoted attribute value. Characters XML 1.0 cannot carry (most
-/// control characters) become U+FFFD; in attributes, tabs and line breaks
-/// are written as character references so that parsers keep them.
-pub fn xml_escape(s: &str, attribute: bool) -> String {
-    let mut out = Vec::with_capacity(s.len());
-    xml::escape_into(&mut out, s, attribute);
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
 /// A typed attribute of nodes or edges, as GraphML keys and GEXF attributes
 /// declare them.
 struct Field {

@@ -29,7 +29,7 @@ use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use petgraph::unionfind::UnionFind;
 
 use crate::model::{EntityType, Relation};
-use crate::store::{sparql_prefixes, EdgeRow, GraphStore, NodeRow};
+use crate::store::{label_edges, sparql_prefixes, EdgeRow, GraphStore, NodeRow};
 use crate::{Error, Result};
 
 /// PageRank damping factor.
@@ -172,7 +172,7 @@ impl Graph {
         // The edges are the longest read: they go on a thread of their own
         // while the nodes and dates are read, and get their labels after.
         let (nodes, dates, edges) = std::thread::scope(|scope| {
-            let edges = scope.spawn(|| store.edges_with_labels(&HashMap::new()));
+            let edges = scope.spawn(|| store.unlabelled_edges());
             let nodes = store.entities();
             let dates = document_dates(store);
             let edges = edges
@@ -181,16 +181,7 @@ impl Graph {
             (nodes, dates, edges)
         });
         let (nodes, dates, mut edges) = (nodes?, dates?, edges?);
-        let labels: HashMap<&str, &str> = nodes
-            .iter()
-            .map(|n| (n.iri.as_str(), n.label.as_str()))
-            .collect();
-        for e in &mut edges {
-            let label = |iri: &str| labels.get(iri).copied().unwrap_or_default().to_string();
-            e.source_label = label(&e.source);
-            e.target_label = label(&e.target);
-        }
-        drop(labels);
+        label_edges(&mut edges, &nodes);
         Graph::from_rows(nodes, edges, &dates, selection)
     }
 

@@ -925,15 +925,14 @@ impl GraphStore {
     /// that state it (a symmetric relation gives one row per unordered pair,
     /// source = the smaller IRI), sorted by source, relation, target.
     pub fn edges(&self) -> Result<Vec<EdgeRow>> {
-        let labels: HashMap<String, String> = self
-            .entities()?
-            .into_iter()
-            .map(|n| (n.iri, n.label))
-            .collect();
-        self.edges_with_labels(&labels)
+        let mut edges = self.unlabelled_edges()?;
+        label_edges(&mut edges, &self.entities()?);
+        Ok(edges)
     }
 
-    /// [`edges`](Self::edges) with node labels already at hand.
+    /// [`edges`](Self::edges) with empty `source_label` and `target_label`
+    /// (see [`label_edges`]), so that the nodes can be read at the same
+    /// time.
     ///
     /// A triple's evidence and confidence come from the reification
     /// statements about it in the same document graph whose evidence
@@ -941,7 +940,7 @@ impl GraphStore {
     /// Oxigraph joins the parts by hash on the encoded terms (one scan of
     /// each predicate) rather than by one index lookup per row, which made
     /// the read grow faster than the store.
-    pub fn edges_with_labels(&self, labels: &HashMap<String, String>) -> Result<Vec<EdgeRow>> {
+    pub fn unlabelled_edges(&self) -> Result<Vec<EdgeRow>> {
         struct Acc {
             documents: BTreeSet<String>,
             dates: BTreeSet<String>,
@@ -1016,8 +1015,8 @@ impl GraphStore {
         Ok(acc
             .into_iter()
             .map(|((source, relation, target), a)| EdgeRow {
-                source_label: labels.get(&source).cloned().unwrap_or_default(),
-                target_label: labels.get(&target).cloned().unwrap_or_default(),
+                source_label: String::new(),
+                target_label: String::new(),
                 source,
                 target,
                 relation,
@@ -1029,6 +1028,20 @@ impl GraphStore {
                 confidence: a.confidence,
             })
             .collect())
+    }
+}
+
+/// Fills the edges' `source_label` and `target_label` from `nodes` (empty
+/// for an end that is not among them).
+pub fn label_edges(edges: &mut [EdgeRow], nodes: &[NodeRow]) {
+    let labels: HashMap<&str, &str> = nodes
+        .iter()
+        .map(|n| (n.iri.as_str(), n.label.as_str()))
+        .collect();
+    let label = |iri: &str| labels.get(iri).copied().unwrap_or_default().to_string();
+    for e in edges {
+        e.source_label = label(&e.source);
+        e.target_label = label(&e.target);
     }
 }
 

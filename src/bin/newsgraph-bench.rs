@@ -593,6 +593,13 @@ struct Bench {
 }
 
 impl Bench {
+    /// A quiet `newsgraph` command with `args`.
+    fn newsgraph(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.ng);
+        c.arg("--quiet").args(args);
+        c
+    }
+
     fn runs(&self, section: Section) -> bool {
         self.only.is_empty() || self.only.contains(&section)
     }
@@ -733,11 +740,7 @@ fn run_bench(b: &Bench) -> Result<()> {
     );
     println!("| measurement | unit | min | median | max | note |");
     println!("| --- | --- | ---: | ---: | ---: | --- |");
-    let ng = |args: &[&str]| {
-        let mut c = Command::new(&b.ng);
-        c.arg("--quiet").args(args);
-        c
-    };
+    let ng = |args: &[&str]| b.newsgraph(args);
     let corpus_s = corpus.to_string_lossy().to_string();
 
     // Extraction only, 1 thread and all cores.
@@ -938,11 +941,7 @@ fn run_bench(b: &Bench) -> Result<()> {
 
 /// Exports of the built store, whole command and write only, vs networkx.
 fn export_bench(b: &Bench, store: &Path, exp: &Path, t: &mut Table) -> Result<()> {
-    let ng = |args: &[&str]| {
-        let mut c = Command::new(&b.ng);
-        c.arg("--quiet").args(args);
-        c
-    };
+    let ng = |args: &[&str]| b.newsgraph(args);
     std::fs::create_dir_all(exp)?;
     let st = store.to_string_lossy().to_string();
     let mut export_med = BTreeMap::new();
@@ -1043,11 +1042,7 @@ fn export_bench(b: &Bench, store: &Path, exp: &Path, t: &mut Table) -> Result<()
 /// The example queries against the built store, each in its own process,
 /// vs rdflib on the same N-Quads.
 fn query_bench(b: &Bench, st: &str, nq: &Path, quads: usize, t: &mut Table) -> Result<()> {
-    let ng = |args: &[&str]| {
-        let mut c = Command::new(&b.ng);
-        c.arg("--quiet").args(args);
-        c
-    };
+    let ng = |args: &[&str]| b.newsgraph(args);
 
     // Queries in process (store opened once), vs rdflib.
     let queries = query_files()?;
