@@ -26,6 +26,7 @@ pub mod resolve;
 pub mod segment;
 pub mod serve;
 pub mod shard;
+pub mod spill;
 pub mod store;
 
 pub use error::{Error, Result};

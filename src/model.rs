@@ -15,7 +15,9 @@ pub const RESOURCE_NS: &str = "https://w3id.org/newsgraph/id/";
 pub const DOCUMENT_NS: &str = "https://w3id.org/newsgraph/doc/";
 
 /// The kind of thing an entity is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum EntityType {
     /// A named human being.
     Person,
@@ -74,7 +76,9 @@ impl FromStr for EntityType {
 }
 
 /// The seven scored relations of SCHEMA.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Relation {
     /// Organization ↔ Organization: both signed an MOU (symmetric).
     SignedMouWith,
@@ -172,7 +176,7 @@ impl FromStr for Relation {
 }
 
 /// What is known about a source document.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DocumentMeta {
     /// Path relative to the input that was given (SCHEMA.md), or the JSONL id.
     pub id: String,
@@ -236,7 +240,7 @@ pub fn iri_escape(name: &str) -> String {
 }
 
 /// A sentence of a document, with its place in the cleaned text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sentence {
     /// Index of the sentence in its document (0-based).
     pub index: usize,

@@ -2,7 +2,6 @@
 //! relate (per document, in parallel over the cores) → resolve (over all
 //! documents of the run).
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,10 +14,11 @@ use crate::error::{Error, Result};
 use crate::model::{DocumentGraph, DocumentMeta};
 use crate::ontology::Ontology;
 use crate::read::{collect_inputs, decode_file, read_file, InputFile, RawDocument, ReadOptions};
-use crate::recognise::{recognise, Recognised};
+use crate::recognise::recognise;
 use crate::relate::relate;
 use crate::resolve::{resolve, DocumentExtraction, EntityIndex};
 use crate::segment::segment;
+use crate::spill::{self, SpillWriter};
 
 /// Options of an extraction run.
 #[derive(Debug, Clone, Default)]
@@ -143,14 +143,6 @@ pub fn extract_inputs_where(
     })
 }
 
-/// Runs the stages up to recognition: all that resolution needs to know of
-/// a document (the first pass of [`extract_streaming`]).
-pub fn recognise_document(raw: &RawDocument, ontology: &Ontology) -> Recognised {
-    let cleaned = clean(&raw.text);
-    let segmented = segment(&cleaned);
-    recognise(&segmented.sentences, ontology)
-}
-
 /// Documents extracted in parallel between two hand-overs to the consumer:
 /// bounds the memory of a streaming run.
 pub const STREAM_CHUNK: usize = 256;
@@ -164,9 +156,10 @@ pub struct StreamSummary {
     pub skipped: Vec<Error>,
     /// Bytes of text read.
     pub bytes: u64,
-    /// Whether the inputs were read twice (a first pass to resolve entities
-    /// across all documents, then one to extract and hand over).
-    pub two_pass: bool,
+    /// Bytes of the spill file when the run had two passes: documents were
+    /// set aside there until the entities of all of them were indexed
+    /// ([`crate::spill`]); `None` for a one-pass run.
+    pub spill_bytes: Option<u64>,
 }
 
 /// The documents of the inputs, a group of files at a time, in input order:
@@ -179,8 +172,6 @@ struct DocumentChunks<'a> {
     options: &'a ReadOptions,
     keep: &'a (dyn Fn(&str) -> bool + Sync),
     pending: std::collections::VecDeque<std::result::Result<RawDocument, Error>>,
-    /// Documents (or read errors) still to drop from the start.
-    skip: usize,
 }
 
 impl<'a> DocumentChunks<'a> {
@@ -197,15 +188,7 @@ impl<'a> DocumentChunks<'a> {
             options,
             keep,
             pending: std::collections::VecDeque::new(),
-            skip: 0,
         }
-    }
-
-    /// The same documents without the first `n` (which an earlier pass has
-    /// already extracted).
-    fn skipping(mut self, n: usize) -> Self {
-        self.skip = n;
-        self
     }
 
     fn read(&self, file: &InputFile) -> Vec<std::result::Result<RawDocument, Error>> {
@@ -233,9 +216,6 @@ impl Iterator for DocumentChunks<'_> {
             self.next_file = group_end;
             let read: Vec<_> = group.par_iter().map(|f| self.read(f)).collect();
             self.pending.extend(read.into_iter().flatten());
-            let dropped = self.skip.min(self.pending.len());
-            self.pending.drain(..dropped);
-            self.skip -= dropped;
         }
         if self.pending.is_empty() {
             return None;
@@ -250,11 +230,12 @@ impl Iterator for DocumentChunks<'_> {
 /// graph into quads or text). Memory stays bounded whatever the corpus size:
 /// at most a few chunks of [`STREAM_CHUNK`] documents are in flight, and
 /// resolution keeps only the distinct names. When the documents do not fit
-/// in one chunk, the inputs are read twice: a first pass indexes the
-/// entities of every document, the second extracts and hands over. The
-/// first two chunks are extracted in full in the first pass and kept for
-/// the second, which skips them.
-/// Standard input (`-`) is kept in memory for the second pass.
+/// in one chunk, the run has two passes: the first extracts every document,
+/// indexes its entities and sets what resolution needs of it (a
+/// [`ResolvableDocument`](crate::resolve::ResolvableDocument), without
+/// tokens or uncited sentences) aside in an unnamed spill file in the
+/// temporary directory (`TMPDIR`, see [`crate::spill`]); the second reads
+/// them back, resolves them and hands them over. The inputs are read once.
 ///
 /// Documents whose id `keep` rejects are read but neither extracted nor
 /// counted. A consumer error stops the run and is returned.
@@ -318,110 +299,75 @@ pub fn extract_streaming<T: Send>(
         return Ok(summary);
     };
 
-    // Pass 1: index the entities of every document. The two chunks read
-    // above are extracted in full and kept for pass 2 (at most two chunks:
-    // memory stays bounded); the others are only recognised.
+    // Pass 1: extract every document, index its entities and set what
+    // resolution needs of it aside in the spill file.
+    let spill_dir = std::env::temp_dir();
+    let mut spill = SpillWriter::new_in(&spill_dir)?;
     let mut index = EntityIndex::new();
-    let mut failed: HashSet<String> = HashSet::new();
-    let mut kept = Vec::with_capacity(first.len() + second.len());
-    let kept_inputs = first.len() + second.len();
-    for chunk in [first, second] {
-        let extracted: Vec<_> = chunk.into_par_iter().map(|r| r.map(extract)).collect();
+    for chunk in [first, second].into_iter().chain(chunks) {
+        let extracted: Vec<_> = chunk
+            .into_par_iter()
+            .map(|r| {
+                r.and_then(|raw| {
+                    let (extraction, b) = extract(raw);
+                    let doc = extraction.into_resolvable();
+                    let record = spill::encode(&doc, &spill_dir)?;
+                    Ok((doc, record, b))
+                })
+            })
+            .collect();
         for r in extracted {
             match r {
-                Ok((extraction, b)) => {
-                    index.add(&extraction.recognised);
-                    kept.push((extraction, b));
+                Ok((doc, record, b)) => {
+                    index.add(&doc);
+                    spill.write(&record)?;
+                    summary.bytes += b;
                 }
-                Err(e) => {
-                    failed.insert(e.to_string());
-                    skipped.push(e);
-                }
+                Err(e) => skipped.push(e),
             }
         }
     }
-    for chunk in chunks {
-        let recognised: Vec<_> = chunk
-            .into_par_iter()
-            .map(|r| r.map(|raw| recognise_document(&raw, ontology)))
-            .collect();
-        for r in recognised {
-            match r {
-                Ok(rec) => index.add(&rec),
-                Err(e) => {
-                    failed.insert(e.to_string());
-                    skipped.push(e);
-                }
-            }
-        }
-    }
+    summary.spill_bytes = Some(spill.bytes());
+    let mut spill = spill.finish()?;
     let resolution = index.finish();
-    summary.two_pass = true;
+    summary.skipped = skipped;
 
-    // Pass 2: extract, resolve, prepare in parallel; consume in order while
-    // the next chunk is being extracted.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<T>>(1);
+    // Pass 2: read the documents back, resolve and prepare them in
+    // parallel; consume in order while the next chunk is being prepared.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Vec<T>>>(1);
     let min_confidence = options.min_confidence;
-    let pass_two =
-        DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep).skipping(kept_inputs);
-    let mut late_errors = Vec::new();
-    let mut bytes = 0;
     let consumed = std::thread::scope(|scope| -> Result<()> {
-        let (bytes, late_errors, failed, resolution, extract) =
-            (&mut bytes, &mut late_errors, &failed, &resolution, &extract);
-        let producer = scope.spawn(move || {
-            let items: Vec<(T, u64)> = kept
-                .into_par_iter()
-                .map(|(extraction, b)| {
-                    (
-                        prepare(resolution.document_graph(extraction, min_confidence)),
-                        b,
-                    )
-                })
-                .collect();
-            let items = items
-                .into_iter()
-                .map(|(item, b)| {
-                    *bytes += b;
-                    item
-                })
-                .collect();
+        let resolution = &resolution;
+        let producer = scope.spawn(move || loop {
+            let items = spill.next_bodies(STREAM_CHUNK).and_then(|bodies| {
+                if bodies.is_empty() {
+                    return Ok(None);
+                }
+                let dir = spill.dir();
+                bodies
+                    .into_par_iter()
+                    .map(|body| {
+                        let doc = spill::decode(&body, dir)?;
+                        Ok(prepare(resolution.document_graph(doc, min_confidence)))
+                    })
+                    .collect::<Result<Vec<T>>>()
+                    .map(Some)
+            });
+            let items = match items {
+                Ok(Some(items)) => Ok(items),
+                Ok(None) => return,
+                Err(e) => Err(e),
+            };
+            // A send fails when the consumer stopped on an error.
             if sender.send(items).is_err() {
                 return;
             }
-            for chunk in pass_two {
-                let results: Vec<_> = chunk
-                    .into_par_iter()
-                    .map(|r| {
-                        r.map(|raw| {
-                            let (extraction, b) = extract(raw);
-                            (
-                                prepare(resolution.document_graph(extraction, min_confidence)),
-                                b,
-                            )
-                        })
-                    })
-                    .collect();
-                let mut items = Vec::with_capacity(results.len());
-                for r in results {
-                    match r {
-                        Ok((item, b)) => {
-                            *bytes += b;
-                            items.push(item);
-                        }
-                        Err(e) if failed.contains(&e.to_string()) => {}
-                        Err(e) => late_errors.push(e),
-                    }
-                }
-                if sender.send(items).is_err() {
-                    // The consumer stopped on an error.
-                    return;
-                }
-            }
         });
-        let outcome = receiver.iter().flatten().try_for_each(|item| {
-            consume(item)?;
-            summary.documents += 1;
+        let outcome = receiver.iter().try_for_each(|items| {
+            for item in items? {
+                consume(item)?;
+                summary.documents += 1;
+            }
             Ok(())
         });
         drop(receiver);
@@ -431,8 +377,5 @@ pub fn extract_streaming<T: Send>(
         outcome
     });
     consumed?;
-    summary.bytes = bytes;
-    skipped.extend(late_errors);
-    summary.skipped = skipped;
     Ok(summary)
 }

@@ -157,8 +157,8 @@ pub fn read_file(file: &InputFile, options: &ReadOptions) -> Result<Vec<Result<R
     decode_file(file, &bytes, options)
 }
 
-/// Decodes the bytes of one input file (read already, e.g. standard input
-/// kept for a second pass) as [`read_file`] does.
+/// Decodes the bytes of one input file (read already, e.g. standard input)
+/// as [`read_file`] does.
 pub fn decode_file(
     file: &InputFile,
     bytes: &[u8],

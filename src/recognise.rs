@@ -242,22 +242,33 @@ pub struct LocalEntity {
 impl LocalEntity {
     /// The fullest name: the canonical one, else the longest seen.
     pub fn label(&self) -> &str {
-        if let Some(c) = &self.canonical {
-            return c;
-        }
-        self.names
-            .iter()
-            .filter(|n| !self.generic_names.contains(n) && !n.contains('('))
-            .max_by_key(|n| {
-                (
-                    n.chars().filter(|c| is_hangul(*c)).count() + n.chars().count(),
-                    std::cmp::Reverse(0),
-                )
-            })
-            .or_else(|| self.names.first())
-            .map(String::as_str)
-            .unwrap_or("")
+        fullest_name(self.canonical.as_deref(), &self.names, &self.generic_names)
     }
+}
+
+/// The label of an entity with these names: `canonical` when given, else
+/// the longest of `names` that is not generic and has no parenthesis (the
+/// first name when none is left).
+pub fn fullest_name<'a>(
+    canonical: Option<&'a str>,
+    names: &'a [String],
+    generic_names: &[String],
+) -> &'a str {
+    if let Some(c) = canonical {
+        return c;
+    }
+    names
+        .iter()
+        .filter(|n| !generic_names.contains(n) && !n.contains('('))
+        .max_by_key(|n| {
+            (
+                n.chars().filter(|c| is_hangul(*c)).count() + n.chars().count(),
+                std::cmp::Reverse(0),
+            )
+        })
+        .or_else(|| names.first())
+        .map(String::as_str)
+        .unwrap_or("")
 }
 
 /// What recognition found in one sentence.

@@ -6,10 +6,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{
-    entity_iri, DocumentGraph, DocumentMeta, Entity, EntityType, Evidence, Fact, Sentence,
+    entity_iri, DocumentGraph, DocumentMeta, Entity, EntityType, Evidence, Fact, Relation, Sentence,
 };
-use crate::recognise::{LocalEntity, Recognised};
+use crate::recognise::{fullest_name, Recognised};
 use crate::relate::LocalFact;
 
 /// What extraction produced for one document, before global resolution.
@@ -25,6 +27,125 @@ pub struct DocumentExtraction {
     pub facts: Vec<LocalFact>,
     /// Headline of each article of the page, by article index.
     pub article_titles: Vec<Option<String>>,
+}
+
+impl DocumentExtraction {
+    /// What resolution needs of the document: the entities it keeps, its
+    /// facts between them and the sentences those cite. Tokens, mentions
+    /// and the other sentences are dropped.
+    pub fn into_resolvable(self) -> ResolvableDocument {
+        let kept = kept_entities(&self.recognised);
+        let mut new_index = vec![usize::MAX; kept.len()];
+        let mut entities = Vec::new();
+        for (e, local) in self.recognised.entities.into_iter().enumerate() {
+            if kept[e] {
+                new_index[e] = entities.len();
+                entities.push(NamedEntity {
+                    kind: local.kind,
+                    canonical: local.canonical,
+                    names: local.names,
+                    generic_names: local.generic_names,
+                });
+            }
+        }
+        let mut sentence_index = vec![usize::MAX; self.sentences.len()];
+        let mut cited = Vec::new();
+        let mut facts = Vec::with_capacity(self.facts.len());
+        for f in self.facts {
+            let (subject, object) = (new_index[f.subject], new_index[f.object]);
+            if subject == usize::MAX || object == usize::MAX {
+                continue;
+            }
+            if sentence_index[f.sentence] == usize::MAX {
+                sentence_index[f.sentence] = cited.len();
+                cited.push(f.sentence);
+            }
+            facts.push(ResolvableFact {
+                subject,
+                relation: f.relation,
+                object,
+                sentence: sentence_index[f.sentence],
+                rule: f.rule.to_string(),
+                confidence: f.confidence,
+            });
+        }
+        let mut sentences: Vec<Option<Sentence>> = self.sentences.into_iter().map(Some).collect();
+        let sentences = cited
+            .into_iter()
+            .filter_map(|i| sentences[i].take())
+            .collect();
+        ResolvableDocument {
+            meta: self.meta,
+            entities,
+            facts,
+            sentences,
+            article_titles: self.article_titles,
+        }
+    }
+}
+
+/// A document as resolution needs it ([`DocumentExtraction::into_resolvable`]):
+/// small and serializable, so that a streaming run can set documents aside
+/// on disk between indexing their names and resolving them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResolvableDocument {
+    /// The document.
+    pub meta: DocumentMeta,
+    /// The entities the document keeps.
+    pub entities: Vec<NamedEntity>,
+    /// Relations between them.
+    pub facts: Vec<ResolvableFact>,
+    /// The sentences the facts cite.
+    pub sentences: Vec<Sentence>,
+    /// Headline of each article of the page, by article index.
+    pub article_titles: Vec<Option<String>>,
+}
+
+/// An entity of one document, by its names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedEntity {
+    /// Its type.
+    pub kind: EntityType,
+    /// The canonical name when the gazetteer or vocabulary gives one.
+    pub canonical: Option<String>,
+    /// Every surface name seen, in order of first appearance.
+    pub names: Vec<String>,
+    /// Names that only refer back (never used to merge entities).
+    pub generic_names: Vec<String>,
+}
+
+impl NamedEntity {
+    /// The fullest name (see [`crate::recognise::LocalEntity::label`]).
+    pub fn label(&self) -> &str {
+        fullest_name(self.canonical.as_deref(), &self.names, &self.generic_names)
+    }
+
+    /// The names the entity is merged by: its canonical name and every name
+    /// that is not generic.
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        self.canonical.iter().chain(
+            self.names
+                .iter()
+                .filter(|n| !self.generic_names.contains(n)),
+        )
+    }
+}
+
+/// A relation between two entities of a [`ResolvableDocument`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolvableFact {
+    /// Subject (index into [`ResolvableDocument::entities`]).
+    pub subject: usize,
+    /// The relation.
+    pub relation: Relation,
+    /// Object (index into [`ResolvableDocument::entities`]).
+    pub object: usize,
+    /// The sentence that states it (index into [`ResolvableDocument::sentences`]).
+    pub sentence: usize,
+    /// The rule that fired.
+    pub rule: String,
+    /// Confidence in `0.0..=1.0`.
+    pub confidence: f32,
 }
 
 /// Union-find over name nodes.
@@ -102,17 +223,15 @@ impl EntityIndex {
         n
     }
 
-    /// Adds the entities a document keeps (see [`DocumentExtraction`]).
-    pub fn add(&mut self, recognised: &Recognised) {
-        for (e, keep) in kept_entities(recognised).into_iter().enumerate() {
-            if keep {
-                self.add_entity(&recognised.entities[e]);
-            }
+    /// Adds the entities a document keeps.
+    pub fn add(&mut self, doc: &ResolvableDocument) {
+        for e in &doc.entities {
+            self.add_entity(e);
         }
     }
 
-    fn add_entity(&mut self, e: &LocalEntity) {
-        let keys: Vec<&String> = entity_keys(e).collect();
+    fn add_entity(&mut self, e: &NamedEntity) {
+        let keys: Vec<&String> = e.keys().collect();
         let Some(first) = keys.first() else { return };
         let first = self.node(e.kind, first);
         for name in &keys[1..] {
@@ -171,14 +290,6 @@ impl EntityIndex {
     }
 }
 
-/// The names an entity is merged by: its canonical name and every name
-/// that is not generic.
-fn entity_keys(e: &LocalEntity) -> impl Iterator<Item = &String> {
-    e.canonical
-        .iter()
-        .chain(e.names.iter().filter(|n| !e.generic_names.contains(n)))
-}
-
 /// Local entities that are kept: mentioned in a retained mention.
 fn kept_entities(recognised: &Recognised) -> Vec<bool> {
     let mut kept = vec![false; recognised.entities.len()];
@@ -219,8 +330,8 @@ impl Resolution {
         self.labels.is_empty()
     }
 
-    fn label_of(&self, e: &LocalEntity) -> String {
-        entity_keys(e)
+    fn label_of(&self, e: &NamedEntity) -> String {
+        e.keys()
             .next()
             .and_then(|k| self.labels.get(&(e.kind, k.clone())))
             .cloned()
@@ -229,14 +340,10 @@ impl Resolution {
 
     /// The graph of one document of the run, with facts at or above
     /// `min_confidence`.
-    pub fn document_graph(&self, doc: DocumentExtraction, min_confidence: f32) -> DocumentGraph {
-        let kept = kept_entities(&doc.recognised);
+    pub fn document_graph(&self, doc: ResolvableDocument, min_confidence: f32) -> DocumentGraph {
         let mut entities: Vec<Entity> = Vec::new();
-        let mut iri_of: Vec<Option<String>> = vec![None; doc.recognised.entities.len()];
-        for (e, local) in doc.recognised.entities.iter().enumerate() {
-            if !kept[e] {
-                continue;
-            }
+        let mut iri_of: Vec<String> = Vec::with_capacity(doc.entities.len());
+        for local in &doc.entities {
             let label = self.label_of(local);
             let iri = entity_iri(local.kind, &label);
             let aliases: BTreeSet<String> = local
@@ -245,7 +352,7 @@ impl Resolution {
                 .filter(|n| **n != label)
                 .cloned()
                 .collect();
-            iri_of[e] = Some(iri.clone());
+            iri_of.push(iri.clone());
             match entities.iter_mut().find(|x| x.iri == iri) {
                 Some(existing) => existing.aliases.extend(aliases),
                 None => entities.push(Entity {
@@ -261,11 +368,7 @@ impl Resolution {
             if f.confidence < min_confidence {
                 continue;
             }
-            let (Some(subject), Some(object)) =
-                (iri_of[f.subject].clone(), iri_of[f.object].clone())
-            else {
-                continue;
-            };
+            let (subject, object) = (&iri_of[f.subject], &iri_of[f.object]);
             if subject == object {
                 continue;
             }
@@ -276,20 +379,20 @@ impl Resolution {
                 (subject, object)
             };
             if facts.iter().any(|x: &Fact| {
-                x.subject == subject && x.object == object && x.relation == f.relation
+                x.subject == *subject && x.object == *object && x.relation == f.relation
             }) {
                 continue;
             }
             facts.push(Fact {
-                subject,
+                subject: subject.clone(),
                 relation: f.relation,
-                object,
+                object: object.clone(),
                 evidence: Evidence {
                     sentence: sentence.index,
                     text: sentence.text.clone(),
                     start: sentence.start,
                     end: sentence.end,
-                    rule: f.rule.to_string(),
+                    rule: f.rule.clone(),
                     confidence: f.confidence,
                     article: sentence.article,
                     article_title: doc.article_titles.get(sentence.article).cloned().flatten(),
@@ -307,12 +410,84 @@ impl Resolution {
 /// Resolves the entities of all documents and returns one graph per
 /// document, with facts at or above `min_confidence`.
 pub fn resolve(docs: Vec<DocumentExtraction>, min_confidence: f32) -> Vec<DocumentGraph> {
+    let docs: Vec<ResolvableDocument> = docs
+        .into_iter()
+        .map(DocumentExtraction::into_resolvable)
+        .collect();
     let mut index = EntityIndex::new();
     for doc in &docs {
-        index.add(&doc.recognised);
+        index.add(doc);
     }
     let resolution = index.finish();
     docs.into_iter()
         .map(|doc| resolution.document_graph(doc, min_confidence))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ontology::Ontology;
+    use crate::pipeline::extract_document;
+    use crate::read::RawDocument;
+
+    fn extraction(id: &str, text: &str) -> DocumentExtraction {
+        let ontology = Ontology::load(None).expect("built-in ontology");
+        let raw = RawDocument {
+            id: id.to_string(),
+            source: id.into(),
+            text: text.to_string(),
+            encoding: "UTF-8",
+            title: None,
+            date: None,
+            outlet: None,
+            url: None,
+        };
+        extract_document(&raw, &ontology)
+    }
+
+    #[test]
+    fn a_resolvable_document_survives_the_spill_and_resolves_as_before() {
+        let docs = vec![
+            extraction(
+                "a",
+                "광주광역시와 한국전력공사는 에너지 신산업 육성을 위한 업무협약을 체결했다.\n\
+                 날씨가 맑았다.\n\
+                 강기정 광주시장은 인공지능 산업을 키우겠다고 밝혔다.",
+            ),
+            extraction("b", "한전은 광주시와 에너지 산업 협력을 논의했다."),
+        ];
+        let direct = resolve(docs.clone(), 0.0);
+        assert!(direct.iter().map(|d| d.facts.len()).sum::<usize>() >= 3);
+
+        let resolvable: Vec<ResolvableDocument> = docs
+            .into_iter()
+            .map(DocumentExtraction::into_resolvable)
+            .collect();
+        // Only the sentences facts cite are kept, renumbered for the facts
+        // but with their place in the document.
+        assert!(resolvable[0]
+            .sentences
+            .iter()
+            .all(|s| !s.text.contains("날씨")));
+        assert!(resolvable[0]
+            .facts
+            .iter()
+            .all(|f| f.sentence < resolvable[0].sentences.len()));
+        let mut index = EntityIndex::new();
+        let mut spilled = Vec::new();
+        for doc in &resolvable {
+            index.add(doc);
+            let bytes = postcard::to_stdvec(doc).expect("serializable");
+            let back: ResolvableDocument = postcard::from_bytes(&bytes).expect("readable");
+            assert_eq!(&back, doc);
+            spilled.push(back);
+        }
+        let resolution = index.finish();
+        let through_spill: Vec<DocumentGraph> = spilled
+            .into_iter()
+            .map(|d| resolution.document_graph(d, 0.0))
+            .collect();
+        assert_eq!(through_spill, direct);
+    }
 }

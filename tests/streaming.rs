@@ -77,9 +77,18 @@ fn two_passes_give_the_in_memory_graph_in_input_order() {
     assert_eq!(in_memory.documents.len(), docs);
 
     let (streamed, summary) = stream_all(&inputs, &ontology, &options);
+    let spill = summary
+        .spill_bytes
+        .expect("a corpus of {docs} documents needs two passes");
+    // What is set aside is much less than the graph written.
     assert!(
-        summary.two_pass,
-        "a corpus of {docs} documents needs two passes"
+        spill > 0
+            && spill
+                < quad_lines(&in_memory.documents)
+                    .iter()
+                    .map(String::len)
+                    .sum::<usize>() as u64
+                    / 4
     );
     assert_eq!(summary.documents, docs);
     assert_eq!(summary.bytes, in_memory.bytes);
@@ -141,7 +150,7 @@ fn extract_with_stdin(args: &[&std::ffi::OsStr], stdin: &str) -> String {
 }
 
 #[test]
-fn standard_input_is_read_once_and_used_for_both_passes() {
+fn standard_input_is_read_once_in_a_two_pass_run() {
     let tmp = tempfile::tempdir().unwrap();
     let corpus = corpus(tmp.path(), STREAM_CHUNK + 50);
     let mut files = walk(&corpus);
@@ -198,9 +207,9 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn documents_kept_from_the_first_pass_and_read_errors_come_once_in_order() {
-    // One JSONL file whose lines straddle the chunks the first pass keeps,
-    // with bad lines inside and after them, then a second file.
+fn jsonl_lines_across_chunks_come_in_order_and_read_errors_once() {
+    // One JSONL file whose lines straddle chunk boundaries, with bad lines
+    // in the first chunk and in the third, then a second file.
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("dump");
     std::fs::create_dir(&dir).unwrap();
@@ -228,7 +237,7 @@ fn documents_kept_from_the_first_pass_and_read_errors_come_once_in_order() {
 
     let in_memory = extract_inputs(&inputs, &ontology, &options, &|_| {}).unwrap();
     let (streamed, summary) = stream_all(&inputs, &ontology, &options);
-    assert!(summary.two_pass);
+    assert!(summary.spill_bytes.is_some());
     assert_eq!(summary.documents, in_memory.documents.len());
     assert_eq!(summary.bytes, in_memory.bytes);
     let errors =
@@ -240,4 +249,44 @@ fn documents_kept_from_the_first_pass_and_read_errors_come_once_in_order() {
     };
     assert_eq!(ids(&streamed), ids(&in_memory.documents));
     assert_eq!(quad_lines(&streamed), quad_lines(&in_memory.documents));
+}
+
+#[test]
+fn the_spill_file_lives_in_tmpdir_leaves_nothing_and_a_bad_tmpdir_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = corpus(tmp.path(), STREAM_CHUNK + 20);
+    let spill_dir = tmp.path().join("spill");
+    std::fs::create_dir(&spill_dir).unwrap();
+    let run = |tmpdir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_newsgraph"))
+            .env("TMPDIR", tmpdir)
+            .args(["--quiet", "extract"])
+            .arg(&corpus)
+            .output()
+            .unwrap()
+    };
+    let quads = ok(run(&spill_dir));
+    assert!(
+        quads.lines().count() > 1000,
+        "{} quads",
+        quads.lines().count()
+    );
+    assert_eq!(
+        std::fs::read_dir(&spill_dir).unwrap().count(),
+        0,
+        "the spill file is unnamed and gone with the run"
+    );
+
+    let missing = tmp.path().join("no-such-dir");
+    let out = run(&missing);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&*missing.to_string_lossy()),
+        "the error names the temporary directory: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is written before the spill fails"
+    );
 }
