@@ -211,32 +211,69 @@ pub fn entity_iri(kind: EntityType, canonical: &str) -> String {
 
 /// Escapes a name for use in an IRI path segment. Hangul and other
 /// non-ASCII letters stay readable (IRIs allow them); spaces become `_`;
-/// ASCII characters outside the unreserved set are percent-encoded.
+/// every other character an IRI path segment does not allow as it is
+/// (ASCII outside the unreserved set, white space, controls, private use,
+/// noncharacters) is percent-encoded, so the result always passes
+/// [`is_escaped_path`].
 pub fn iri_escape(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.trim().chars() {
         match c {
             ' ' => out.push('_'),
             'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' => out.push(c),
-            c if c.is_ascii() || c.is_whitespace() || c.is_control() => {
+            c if is_plain_ucschar(c) => out.push(c),
+            c => {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
+                    out.push('%');
+                    out.push(char::from(HEX[usize::from(b >> 4)]));
+                    out.push(char::from(HEX[usize::from(b & 0xf)]));
                 }
             }
-            // U+FFF0..U+FFFF and private use are not allowed in IRIs.
-            c if ('\u{E000}'..='\u{F8FF}').contains(&c)
-                || ('\u{FFF0}'..='\u{FFFF}').contains(&c) =>
-            {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            }
-            c => out.push(c),
         }
     }
     out
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Whether `c` is an IRI `ucschar` (RFC 3987) that is neither white space
+/// nor a control: what [`iri_escape`] keeps as it is outside ASCII.
+fn is_plain_ucschar(c: char) -> bool {
+    let u = u32::from(c);
+    let ucschar = matches!(u, 0xA0..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFEF | 0xE1000..=0xEFFFD)
+        || ((0x10000..=0xDFFFD).contains(&u) && (u & 0xFFFF) <= 0xFFFD);
+    ucschar && !c.is_whitespace() && !c.is_control()
+}
+
+/// Whether `path` is made only of what [`iri_escape`] writes, and `/`:
+/// such a path after one of our namespaces is a valid IRI, with no need to
+/// parse it.
+pub fn is_escaped_path(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            i += 1;
+        } else if b == b'%' {
+            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+        } else if b < 0x80 {
+            return false;
+        } else {
+            // A non-ASCII character: `path` is a str, so it is whole.
+            let c = path[i..].chars().next().unwrap_or('\0');
+            if !is_plain_ucschar(c) {
+                return false;
+            }
+            i += c.len_utf8();
+        }
+    }
+    true
 }
 
 /// A sentence of a document, with its place in the cleaned text.
@@ -330,6 +367,36 @@ mod tests {
             document_iri("dir/x.txt"),
             "https://w3id.org/newsgraph/doc/dir%2Fx.txt"
         );
+    }
+
+    #[test]
+    fn escaped_names_make_valid_iris_and_the_fast_check_agrees() {
+        let names = [
+            "광주산업 르네상스 TF",
+            "a<b>\"c{d}|e\\f^g`h",
+            "\u{3000}전각\u{3000}공백\u{a0}",
+            "\u{fdd0}\u{fdef}\u{fffe}\u{1fffe}\u{e000}\u{f0000}\u{e0001}",
+            "제어\u{0}\u{7f}\u{85}문자",
+            "100%/50% 🚀 𝔸",
+        ];
+        for name in names {
+            let escaped = iri_escape(name);
+            assert!(is_escaped_path(&escaped), "{name:?} → {escaped}");
+            let iri = format!("{RESOURCE_NS}Organization/{escaped}");
+            assert!(oxigraph::model::NamedNode::new(&iri).is_ok(), "{iri}");
+        }
+        for bad in [
+            "a b",
+            "a%2",
+            "a%zz",
+            "a<b",
+            "\u{fdd0}",
+            "a\u{3000}b",
+            "a?b",
+            "a#b",
+        ] {
+            assert!(!is_escaped_path(bad), "{bad:?}");
+        }
     }
 
     #[test]
