@@ -715,13 +715,14 @@ fn extract(
         ExtractFormat::Trig => (RdfFormat::TriG, true),
     };
     let stdout = std::io::stdout();
-    let out = BufWriter::with_capacity(1 << 16, stdout.lock());
     if rdf_format == RdfFormat::NQuads {
         // N-Quads needs no prefixes or state: each document is serialised
-        // in parallel, then written in input order.
-        let mut out = out;
+        // in parallel, then written in input order. A document's text is
+        // usually larger than the small buffer, so it goes to standard
+        // output without being copied; small ones are gathered.
+        let mut out = BufWriter::with_capacity(8 * 1024, stdout.lock());
         let prepare = |doc: DocumentGraph| -> Vec<u8> {
-            let mut buf = Vec::with_capacity(16 * 1024);
+            let mut buf = Vec::with_capacity(64 * 1024);
             store::for_each_document_quad(&doc, &mut |quad| nquads::write_quad(&mut buf, quad));
             buf
         };
@@ -739,7 +740,7 @@ fn extract(
             serializer = serializer.with_prefix(prefix, iri)?;
         }
     }
-    let mut writer = serializer.for_writer(out);
+    let mut writer = serializer.for_writer(BufWriter::with_capacity(1 << 16, stdout.lock()));
     let prepare = |doc: DocumentGraph| store::document_quads(&doc);
     let summary = stream_extraction(cli, inputs, min_confidence, shard, &prepare, &mut |quads| {
         for quad in quads {

@@ -7,7 +7,7 @@
 //! Every fact records the sentence that states it, the rule that fired and
 //! a confidence.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use crate::model::{EntityType, Relation, Sentence};
 use crate::ontology::{CueKind, Ontology, OrgClass, TitleImplies, TitleRole};
@@ -50,7 +50,7 @@ struct Doc<'a> {
     ontology: &'a Ontology,
     sentences: &'a [Sentence],
     facts: Vec<LocalFact>,
-    seen: HashSet<(usize, Relation, usize)>,
+    seen: FxHashSet<(usize, Relation, usize)>,
 }
 
 impl Doc<'_> {
@@ -132,7 +132,7 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         ontology,
         sentences,
         facts: Vec::new(),
-        seen: HashSet::new(),
+        seen: FxHashSet::default(),
     };
     let main_actors = main_actors(&doc);
     let mut last_parties: Vec<usize> = Vec::new();
@@ -733,7 +733,7 @@ fn targets(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, conte
         .filter(|(_, t)| t.text == "▲")
         .map(|(i, _)| i)
         .collect();
-    let mut item_handled: HashSet<usize> = HashSet::new();
+    let mut item_handled: FxHashSet<usize> = FxHashSet::default();
     if bullets.len() >= 2 {
         for (bi, &b) in bullets.iter().enumerate() {
             let end = bullets.get(bi + 1).copied().unwrap_or(s.tokens.len());

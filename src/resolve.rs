@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
@@ -198,7 +199,8 @@ fn better_label(candidate: &str, current: &str) -> bool {
 /// keeps only its distinct names in memory, never its documents.
 #[derive(Debug, Default)]
 pub struct EntityIndex {
-    nodes: HashMap<(EntityType, String), usize>,
+    /// Per entity type (by [`EntityType`] discriminant), name → node.
+    nodes: [FxHashMap<String, usize>; EntityType::ALL.len()],
     union: UnionFind,
     /// The best label seen on entities whose first name is the node.
     best_label: Vec<Option<String>>,
@@ -213,13 +215,14 @@ impl EntityIndex {
     }
 
     fn node(&mut self, kind: EntityType, name: &str) -> usize {
-        if let Some(&n) = self.nodes.get(&(kind, name.to_string())) {
+        let nodes = &mut self.nodes[kind as usize];
+        if let Some(&n) = nodes.get(name) {
             return n;
         }
         let n = self.union.push();
         self.best_label.push(None);
         self.canonical_votes.push(Vec::new());
-        self.nodes.insert((kind, name.to_string()), n);
+        nodes.insert(name.to_string(), n);
         n
     }
 
@@ -279,14 +282,24 @@ impl EntityIndex {
                 label_of_root.insert(root, c);
             }
         }
-        let mut labels = HashMap::with_capacity(self.nodes.len());
-        for (key, node) in self.nodes {
-            let root = self.union.find(node);
-            if let Some(label) = label_of_root.get(&root) {
-                labels.insert(key, label.clone());
+        // Each label once, names pointing at it.
+        let mut texts = Vec::with_capacity(label_of_root.len());
+        let mut text_of_root: HashMap<usize, u32> = HashMap::with_capacity(label_of_root.len());
+        for (root, label) in label_of_root {
+            text_of_root.insert(root, texts.len() as u32);
+            texts.push(label);
+        }
+        let mut labels: [FxHashMap<String, u32>; EntityType::ALL.len()] = Default::default();
+        for (slot, nodes) in self.nodes.into_iter().enumerate() {
+            labels[slot].reserve(nodes.len());
+            for (name, node) in nodes {
+                let root = self.union.find(node);
+                if let Some(&text) = text_of_root.get(&root) {
+                    labels[slot].insert(name, text);
+                }
             }
         }
-        Resolution { labels }
+        Resolution { labels, texts }
     }
 }
 
@@ -316,25 +329,29 @@ fn kept_entities(recognised: &Recognised) -> Vec<bool> {
 /// The label of every name of a run: the second half of resolution.
 #[derive(Debug, Default)]
 pub struct Resolution {
-    labels: HashMap<(EntityType, String), String>,
+    /// Per entity type (by [`EntityType`] discriminant), name → label (in
+    /// `texts`).
+    labels: [FxHashMap<String, u32>; EntityType::ALL.len()],
+    /// The labels, each once.
+    texts: Vec<String>,
 }
 
 impl Resolution {
     /// How many distinct names the run resolved.
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.labels.iter().map(FxHashMap::len).sum()
     }
 
     /// Whether no name was resolved.
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.labels.iter().all(FxHashMap::is_empty)
     }
 
     fn label_of(&self, e: &NamedEntity) -> String {
         e.keys()
             .next()
-            .and_then(|k| self.labels.get(&(e.kind, k.clone())))
-            .cloned()
+            .and_then(|k| self.labels[e.kind as usize].get(k.as_str()))
+            .map(|&text| self.texts[text as usize].clone())
             .unwrap_or_else(|| e.label().to_string())
     }
 
