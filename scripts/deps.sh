@@ -5,9 +5,9 @@
 #   - a Python virtualenv (.venv) with the consumers the tests run against
 #     our output (listed in scripts/requirements-test.txt), among them the
 #     SPARQL clients and Oxigraph's server (a prebuilt binary from PyPI)
-#     that tests/serve.rs and tests/push.rs start on loopback;
+#     that tests/it/serve.rs and tests/it/push.rs start on loopback;
 #   - curl (and kill): the HTTP client of those tests;
-#   - ripgrep: the peer of the extraction benchmark (tests/bench.rs).
+#   - ripgrep: the peer of the extraction benchmark (tests/it/bench.rs).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ need_apt=()
 if [ "${NEWSGRAPH_DEPS:-build}" = "test" ]; then
   command -v dot >/dev/null 2>&1 || need_apt+=(graphviz)
   fc-list 2>/dev/null | grep -i 'noto sans cjk' >/dev/null || need_apt+=(fonts-noto-cjk)
-  # tests/serve.rs and tests/push.rs talk HTTP with curl and stop servers
+  # tests/it/serve.rs and tests/it/push.rs talk HTTP with curl and stop servers
   # with kill (procps).
   command -v curl >/dev/null 2>&1 || need_apt+=(curl)
   # The benchmark runner's test compares extraction with a ripgrep scan.

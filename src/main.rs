@@ -21,11 +21,6 @@ use newsgraph::query::{self, ResultsFormat};
 use newsgraph::shard::Shard;
 use newsgraph::store::{self, GraphStore, PREFIXES};
 
-/// mimalloc: extraction allocates many short strings on every core, which
-/// it serves faster than the system allocator (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const EXIT_HELP: &str = "\
 Exit status: 0 on success; 1 when some inputs were skipped (the rest was \
 processed and stored); 2 on an error (nothing or only part was done).";

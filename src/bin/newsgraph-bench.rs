@@ -25,11 +25,6 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use newsgraph::store::dir_size;
 
-/// mimalloc: extraction allocates many short strings on every core, which
-/// it serves faster than the system allocator (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Deterministic corpus generator and benchmark runner for newsgraph.
 #[derive(Parser, Debug)]
 #[command(name = "newsgraph-bench")]

@@ -14,8 +14,7 @@ use newsgraph::Error;
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::GraphName;
 
-mod common;
-use common::{entity, fact};
+use crate::common::{entity, fact};
 
 fn gwangju() -> Entity {
     entity(EntityType::Organization, "광주광역시", &["광주시"])

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests (each test binary uses some).
+//! Helpers shared by the integration test modules.
 #![allow(dead_code)]
 
 use std::process::Output;

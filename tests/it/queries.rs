@@ -12,7 +12,7 @@ use newsgraph::query::{run_query_with_params, ResultsFormat};
 use newsgraph::store::GraphStore;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

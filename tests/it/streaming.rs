@@ -2,14 +2,12 @@
 //! extracting everything in memory, in input order, from files and from
 //! standard input, when the corpus is larger than one chunk (two passes).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::ok;
+use crate::common::ok;
 use newsgraph::ontology::Ontology;
 use newsgraph::pipeline::{
     extract_inputs, extract_streaming, ExtractOptions, StreamSummary, STREAM_CHUNK,

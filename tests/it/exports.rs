@@ -19,8 +19,7 @@ use newsgraph::pipeline::{self, ExtractOptions};
 use newsgraph::store::GraphStore;
 use serde_json::Value;
 
-mod common;
-use common::{entity, fact};
+use crate::common::{entity, fact};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

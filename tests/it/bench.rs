@@ -4,12 +4,10 @@
 //! `--only` runs the named sections on what an earlier run left. No timing
 //! is asserted.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::ok;
+use crate::common::ok;
 
 /// Runs `newsgraph-bench run` on 40 documents in `work` with `extra`
 /// arguments and returns the results table it wrote.
