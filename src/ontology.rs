@@ -219,6 +219,34 @@ pub enum CueKind {
     MouNegative,
 }
 
+impl CueKind {
+    /// Its place in [`CueHits`].
+    fn slot(self) -> usize {
+        match self {
+            CueKind::Relation(r) => r as usize,
+            CueKind::MouNegative => Relation::ALL.len(),
+        }
+    }
+}
+
+/// The cues a text contains, by kind ([`Ontology::cue_hits`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CueHits {
+    best: [Option<f32>; Relation::ALL.len() + 1],
+}
+
+impl CueHits {
+    fn add(&mut self, kind: CueKind, confidence: f32) {
+        let best = &mut self.best[kind.slot()];
+        *best = Some(best.map_or(confidence, |b| b.max(confidence)));
+    }
+
+    /// The highest confidence of the cues of `kind` found, if any.
+    pub fn get(&self, kind: CueKind) -> Option<f32> {
+        self.best[kind.slot()]
+    }
+}
+
 /// Everything the extractor knows about Korean news and the domain.
 #[derive(Debug, Clone)]
 pub struct Ontology {
@@ -238,8 +266,13 @@ pub struct Ontology {
     /// Organisation name endings, longest first.
     pub org_suffixes: Vec<SuffixEntry>,
     org_suffix_index: SuffixIndex,
-    /// Relation cues with confidences.
-    pub cues: HashMap<CueKind, Vec<(String, f32)>>,
+    /// Relation cues with confidences (see [`Ontology::cues`]).
+    cues: HashMap<CueKind, Vec<(String, f32)>>,
+    /// Every cue of `cues` in one automaton, and each pattern's kind and
+    /// confidence: one pass over a sentence finds them all.
+    cue_finder: Option<(aho_corasick::AhoCorasick, Vec<(CueKind, f32)>)>,
+    /// What empty cues (in every text) give.
+    empty_cues: CueHits,
     /// Particles and endings, longest first.
     pub particles: Vec<String>,
     particle_index: SuffixIndex,
@@ -316,6 +349,8 @@ impl Ontology {
             org_suffixes: Vec::new(),
             org_suffix_index: SuffixIndex::default(),
             cues: HashMap::new(),
+            cue_finder: None,
+            empty_cues: CueHits::default(),
             particles: Vec::new(),
             particle_index: SuffixIndex::default(),
             surnames: FxHashSet::default(),
@@ -590,7 +625,38 @@ impl Ontology {
                 .or_default()
                 .push((cols[1].to_string(), confidence));
         }
+        let mut patterns: Vec<(&str, CueKind, f32)> = self
+            .cues
+            .iter()
+            .flat_map(|(kind, cues)| cues.iter().map(|(c, conf)| (c.as_str(), *kind, *conf)))
+            .collect();
+        let mut empty_cues = CueHits::default();
+        patterns.retain(|&(c, kind, conf)| {
+            if c.is_empty() {
+                empty_cues.add(kind, conf);
+            }
+            !c.is_empty()
+        });
+        self.empty_cues = empty_cues;
+        let finder = aho_corasick::AhoCorasick::new(patterns.iter().map(|(c, _, _)| c))
+            .map_err(|e| ontology_error(path, 0, format!("cannot index the cues: {e}")))?;
+        self.cue_finder = Some((
+            finder,
+            patterns.iter().map(|&(_, k, conf)| (k, conf)).collect(),
+        ));
         Ok(())
+    }
+
+    /// The cues `text` contains: the highest confidence of each kind.
+    pub fn cue_hits(&self, text: &str) -> CueHits {
+        let mut hits = self.empty_cues;
+        if let Some((finder, kinds)) = &self.cue_finder {
+            for m in finder.find_overlapping_iter(text) {
+                let (kind, conf) = kinds[m.pattern().as_usize()];
+                hits.add(kind, conf);
+            }
+        }
+        hits
     }
 
     /// The gazetteer entry a name (canonical or alias) belongs to.
@@ -825,6 +891,38 @@ fn check_turtle(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cue_hits_are_the_best_confidence_of_the_cues_each_text_contains() {
+        let o = Ontology::load(None).expect("built-in ontology");
+        let kinds: Vec<CueKind> = Relation::ALL
+            .iter()
+            .map(|&r| CueKind::Relation(r))
+            .chain([CueKind::MouNegative])
+            .collect();
+        // Every cue alone, every pair of cues side by side, and sentences.
+        let cues: Vec<&str> = o.cues.values().flatten().map(|(c, _)| c.as_str()).collect();
+        let mut texts: Vec<String> = cues.iter().map(|c| c.to_string()).collect();
+        for (i, a) in cues.iter().enumerate() {
+            texts.push(format!("{a}{}", cues[(i * 7 + 3) % cues.len()]));
+        }
+        texts.push("광주시와 한전은 업무협약을 체결하고 위원장을 맡았다.".into());
+        texts.push(String::new());
+        for text in &texts {
+            let hits = o.cue_hits(text);
+            for &kind in &kinds {
+                let naive = o
+                    .cues(kind)
+                    .iter()
+                    .filter(|(c, _)| text.contains(c.as_str()))
+                    .map(|(_, conf)| *conf)
+                    .fold(None, |best: Option<f32>, c| {
+                        Some(best.map_or(c, |b| b.max(c)))
+                    });
+                assert_eq!(hits.get(kind), naive, "{kind:?} in {text:?}");
+            }
+        }
+    }
 
     #[test]
     fn builtin_ontology_loads() {

@@ -10,7 +10,7 @@
 use rustc_hash::FxHashSet;
 
 use crate::model::{EntityType, Relation, Sentence};
-use crate::ontology::{CueKind, Ontology, OrgClass, TitleImplies, TitleRole};
+use crate::ontology::{CueHits, CueKind, Ontology, OrgClass, TitleImplies, TitleRole};
 use crate::recognise::{Mention, Recognised, SentenceMentions};
 
 /// A relation between two document-local entities.
@@ -47,6 +47,8 @@ const GROUP_WORDS: &[&str] = &[
 
 struct Doc<'a> {
     rec: &'a Recognised,
+    /// The cues of the sentence being related.
+    cues: CueHits,
     ontology: &'a Ontology,
     sentences: &'a [Sentence],
     facts: Vec<LocalFact>,
@@ -93,15 +95,6 @@ impl Doc<'_> {
     }
 }
 
-fn cue(ontology: &Ontology, kind: CueKind, text: &str) -> Option<f32> {
-    ontology
-        .cues(kind)
-        .iter()
-        .filter(|(c, _)| text.contains(c.as_str()))
-        .map(|(_, conf)| *conf)
-        .fold(None, |best, c| Some(best.map_or(c, |b: f32| b.max(c))))
-}
-
 /// The particle a mention carries, looking past a parenthesis that
 /// follows it (`위원회(위원장 …)는`).
 fn particle(s: &SentenceMentions, m: &Mention) -> String {
@@ -133,6 +126,7 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         sentences,
         facts: Vec::new(),
         seen: FxHashSet::default(),
+        cues: CueHits::default(),
     };
     let main_actors = main_actors(&doc);
     let mut last_parties: Vec<usize> = Vec::new();
@@ -142,6 +136,7 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         // Cues are looked for outside names ("발전협의회" holds no 발전).
         let text = cue_text(s);
         let text = text.as_str();
+        doc.cues = ontology.cue_hits(text);
         let main_actor = main_actors.get(sentence.article).copied().flatten();
         if let Some(body) = s.mentions.iter().find(|m| {
             m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
@@ -149,7 +144,7 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
             last_body = Some(body.entity);
         }
         titles(&mut doc, si, s, main_actor);
-        part_of(&mut doc, si, s, text);
+        part_of(&mut doc, si, s);
         let parties = mou(&mut doc, si, s, text, &last_parties);
         if parties.len() >= 2 {
             last_parties = parties.clone();
@@ -318,7 +313,7 @@ fn implied_organization(
 /// partOf: `A 산하 B`, `A 소속 B`, `A B` names (the parent written first),
 /// and bodies an organisation sets up (`A가 ‘B TF’를 가동한다`, `A가 구성한
 /// 협의체`, `A는 ‘B 특별위원회’ 출범식을 열었다`).
-fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str) {
+fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions) {
     let orgs: Vec<&Mention> = s
         .mentions
         .iter()
@@ -362,7 +357,7 @@ fn part_of(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str) {
             }
         }
     }
-    let Some(conf) = cue(doc.ontology, CueKind::Relation(Relation::PartOf), text) else {
+    let Some(conf) = doc.cues.get(CueKind::Relation(Relation::PartOf)) else {
         return;
     };
     let Some(topic) = orgs
@@ -418,14 +413,10 @@ fn mou(
     text: &str,
     last_parties: &[usize],
 ) -> Vec<usize> {
-    let Some(conf) = cue(
-        doc.ontology,
-        CueKind::Relation(Relation::SignedMouWith),
-        text,
-    ) else {
+    let Some(conf) = doc.cues.get(CueKind::Relation(Relation::SignedMouWith)) else {
         return Vec::new();
     };
-    if cue(doc.ontology, CueKind::MouNegative, text).is_some() || text.contains("않") {
+    if doc.cues.get(CueKind::MouNegative).is_some() || text.contains("않") {
         return Vec::new();
     }
     let mut parties: Vec<usize> = Vec::new();
@@ -602,7 +593,7 @@ fn chairs(
             }
         }
     }
-    if let Some(conf) = cue(o, CueKind::Relation(Relation::Chairs), text) {
+    if let Some(conf) = doc.cues.get(CueKind::Relation(Relation::Chairs)) {
         if let Some(pos) = s.tokens.iter().position(|t| t.text.starts_with("주재")) {
             let presider = persons.iter().rfind(|p| p.first < pos && pos - p.last <= 2);
             let body = bodies.iter().find(|b| b.first > pos);
@@ -631,7 +622,7 @@ fn member_of(
     text: &str,
     last_body: Option<usize>,
 ) {
-    let cue_conf = cue(doc.ontology, CueKind::Relation(Relation::MemberOf), text);
+    let cue_conf = doc.cues.get(CueKind::Relation(Relation::MemberOf));
     let founded_together = text.contains("함께") && text.contains("구성");
     if cue_conf.is_none() && !founded_together {
         return;
@@ -700,11 +691,7 @@ fn targets(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, conte
     if sectors.is_empty() {
         return;
     }
-    let conf = cue(
-        doc.ontology,
-        CueKind::Relation(Relation::TargetsSector),
-        text,
-    );
+    let conf = doc.cues.get(CueKind::Relation(Relation::TargetsSector));
     // The parties of an agreement signed in this sentence target what it
     // is about (the sectors its title or purpose names).
     if parties.len() >= 2 {
