@@ -55,6 +55,11 @@ fn stream_all(
     (streamed, summary)
 }
 
+/// The document ids, in order.
+fn ids(docs: &[newsgraph::model::DocumentGraph]) -> Vec<String> {
+    docs.iter().map(|g| g.meta.id.clone()).collect()
+}
+
 fn quad_lines(docs: &[newsgraph::model::DocumentGraph]) -> BTreeSet<String> {
     docs.iter()
         .flat_map(document_quads)
@@ -92,9 +97,6 @@ fn two_passes_give_the_in_memory_graph_in_input_order() {
     assert_eq!(summary.bytes, in_memory.bytes);
     assert!(summary.skipped.is_empty());
     // Input order, the same graphs.
-    let ids = |d: &[newsgraph::model::DocumentGraph]| -> Vec<String> {
-        d.iter().map(|g| g.meta.id.clone()).collect()
-    };
     assert_eq!(ids(&streamed), ids(&in_memory.documents));
     assert_eq!(quad_lines(&streamed), quad_lines(&in_memory.documents));
 }
@@ -242,9 +244,6 @@ fn jsonl_lines_across_chunks_come_in_order_and_read_errors_once() {
         |e: &[newsgraph::Error]| -> Vec<String> { e.iter().map(|e| e.to_string()).collect() };
     assert_eq!(errors(&summary.skipped), errors(&in_memory.skipped));
     assert_eq!(summary.skipped.len(), 2);
-    let ids = |d: &[newsgraph::model::DocumentGraph]| -> Vec<String> {
-        d.iter().map(|g| g.meta.id.clone()).collect()
-    };
     assert_eq!(ids(&streamed), ids(&in_memory.documents));
     assert_eq!(quad_lines(&streamed), quad_lines(&in_memory.documents));
 }
