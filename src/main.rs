@@ -16,7 +16,7 @@ use newsgraph::model::{DocumentGraph, EntityType, Relation};
 use newsgraph::nquads;
 use newsgraph::ontology::Ontology;
 use newsgraph::params::QueryParam;
-use newsgraph::pipeline::{ExtractOptions, Extracted, StreamSummary};
+use newsgraph::pipeline::{ExtractOptions, Extracted, StreamStage, StreamSummary};
 use newsgraph::query::{self, ResultsFormat};
 use newsgraph::shard::Shard;
 use newsgraph::store::{self, GraphStore, PREFIXES};
@@ -573,7 +573,17 @@ fn stream_extraction<T: Send>(
         &ontology,
         &options,
         &keep,
-        &|n: usize| bar.set_position(n as u64),
+        &|stage, n| {
+            let message = match stage {
+                StreamStage::Extracting => "extracted",
+                StreamStage::Writing => "written",
+            };
+            // Each stage counts from one.
+            if n == 1 {
+                bar.set_message(message);
+            }
+            bar.set_position(n as u64);
+        },
         prepare,
         consume,
     );
@@ -588,7 +598,9 @@ fn stream_extraction<T: Send>(
 fn progress_bar(cli: &Cli, show: bool) -> ProgressBar {
     if show && !cli.quiet && std::io::stderr().is_terminal() {
         let bar = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} documents  {elapsed}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {pos} documents {msg}  {elapsed}")
+        {
             bar.set_style(style);
         }
         bar.enable_steady_tick(Duration::from_millis(120));

@@ -225,6 +225,16 @@ impl Iterator for DocumentChunks<'_> {
     }
 }
 
+/// What a streaming run is doing, for progress reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamStage {
+    /// Extracting documents (the count is of documents extracted).
+    Extracting,
+    /// Handing documents to the consumer, e.g. writing them to the store
+    /// (the count is of documents handed over).
+    Writing,
+}
+
 /// Streams the inputs through every stage and hands each document, in input
 /// order, to `consume` after `prepare` (run in parallel, e.g. to turn the
 /// graph into quads or text). Memory stays bounded whatever the corpus size:
@@ -238,13 +248,14 @@ impl Iterator for DocumentChunks<'_> {
 /// them back, resolves them and hands them over. The inputs are read once.
 ///
 /// Documents whose id `keep` rejects are read but neither extracted nor
-/// counted. A consumer error stops the run and is returned.
+/// counted. `progress` hears how many documents each stage has done. A
+/// consumer error stops the run and is returned.
 pub fn extract_streaming<T: Send>(
     inputs: &[PathBuf],
     ontology: &Ontology,
     options: &ExtractOptions,
     keep: &(dyn Fn(&str) -> bool + Sync),
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &(dyn Fn(StreamStage, usize) + Sync),
     prepare: &(dyn Fn(DocumentGraph) -> T + Sync),
     consume: &mut dyn FnMut(T) -> Result<()>,
 ) -> Result<StreamSummary> {
@@ -267,7 +278,10 @@ pub fn extract_streaming<T: Send>(
     let extract = |raw: RawDocument| {
         let bytes = raw.text.len() as u64;
         let extraction = extract_document(&raw, ontology);
-        progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+        progress(
+            StreamStage::Extracting,
+            done.fetch_add(1, Ordering::Relaxed) + 1,
+        );
         (extraction, bytes)
     };
 
@@ -294,6 +308,7 @@ pub fn extract_streaming<T: Send>(
         for item in prepared {
             consume(item)?;
             summary.documents += 1;
+            progress(StreamStage::Writing, summary.documents);
         }
         summary.skipped = skipped;
         return Ok(summary);
@@ -367,6 +382,7 @@ pub fn extract_streaming<T: Send>(
             for item in items? {
                 consume(item)?;
                 summary.documents += 1;
+                progress(StreamStage::Writing, summary.documents);
             }
             Ok(())
         });

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use crate::common::ok;
 use newsgraph::ontology::Ontology;
 use newsgraph::pipeline::{
-    extract_inputs, extract_streaming, ExtractOptions, StreamSummary, STREAM_CHUNK,
+    extract_inputs, extract_streaming, ExtractOptions, StreamStage, StreamSummary, STREAM_CHUNK,
 };
 use newsgraph::store::document_quads;
 
@@ -32,19 +32,21 @@ fn corpus(dir: &Path, docs: usize) -> PathBuf {
 }
 
 /// Every document of a streaming run over `inputs`, in hand-over order,
-/// and the run's summary.
+/// and the run's summary. Checks the progress reports on the way: every
+/// document extracted, then every one written, each stage counting up.
 fn stream_all(
     inputs: &[PathBuf],
     ontology: &Ontology,
     options: &ExtractOptions,
 ) -> (Vec<newsgraph::model::DocumentGraph>, StreamSummary) {
     let mut streamed = Vec::new();
+    let reports = std::sync::Mutex::new(Vec::new());
     let summary = extract_streaming(
         inputs,
         ontology,
         options,
         &|_| true,
-        &|_| {},
+        &|stage, n| reports.lock().unwrap().push((stage, n)),
         &|doc| doc,
         &mut |doc| {
             streamed.push(doc);
@@ -52,6 +54,23 @@ fn stream_all(
         },
     )
     .unwrap();
+    let reports = reports.into_inner().unwrap();
+    let count = |stage| reports.iter().filter(|(s, _)| *s == stage).count();
+    assert_eq!(count(StreamStage::Extracting), summary.documents);
+    assert_eq!(count(StreamStage::Writing), summary.documents);
+    let written: Vec<usize> = reports
+        .iter()
+        .skip_while(|(s, _)| *s == StreamStage::Extracting)
+        .map(|&(s, n)| {
+            assert_eq!(
+                s,
+                StreamStage::Writing,
+                "extraction reported after writing began"
+            );
+            n
+        })
+        .collect();
+    assert_eq!(written, (1..=summary.documents).collect::<Vec<_>>());
     (streamed, summary)
 }
 
@@ -112,7 +131,7 @@ fn a_consumer_error_stops_the_run() {
         &ontology,
         &ExtractOptions::default(),
         &|_| true,
-        &|_| {},
+        &|_, _| {},
         &|doc| doc,
         &mut |_| {
             seen += 1;
