@@ -146,6 +146,9 @@ fn squash(line: &str) -> String {
         }
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
+        } else if ('가'..='힣').contains(&c) {
+            // Hangul, most of the text, has no case.
+            out.push(c);
         } else {
             out.extend(c.to_lowercase());
         }
