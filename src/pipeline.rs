@@ -354,25 +354,22 @@ pub fn extract_streaming<T: Send>(
     let consumed = std::thread::scope(|scope| -> Result<()> {
         let resolution = &resolution;
         let producer = scope.spawn(move || loop {
-            let items = spill.next_bodies(STREAM_CHUNK).and_then(|bodies| {
-                if bodies.is_empty() {
-                    return Ok(None);
+            let bodies = match spill.next_bodies(STREAM_CHUNK) {
+                Ok(bodies) if bodies.is_empty() => return,
+                Ok(bodies) => bodies,
+                Err(e) => {
+                    let _ = sender.send(Err(e));
+                    return;
                 }
-                let dir = spill.dir();
-                bodies
-                    .into_par_iter()
-                    .map(|body| {
-                        let doc = spill::decode(&body, dir)?;
-                        Ok(prepare(resolution.document_graph(doc, min_confidence)))
-                    })
-                    .collect::<Result<Vec<T>>>()
-                    .map(Some)
-            });
-            let items = match items {
-                Ok(Some(items)) => Ok(items),
-                Ok(None) => return,
-                Err(e) => Err(e),
             };
+            let dir = spill.dir();
+            let items = bodies
+                .into_par_iter()
+                .map(|body| {
+                    let doc = spill::decode(&body, dir)?;
+                    Ok(prepare(resolution.document_graph(doc, min_confidence)))
+                })
+                .collect::<Result<Vec<T>>>();
             // A send fails when the consumer stopped on an error.
             if sender.send(items).is_err() {
                 return;
