@@ -13,7 +13,9 @@ use crate::clean::find_date;
 use crate::error::{Error, Result};
 use crate::model::{DocumentGraph, DocumentMeta};
 use crate::ontology::Ontology;
-use crate::read::{collect_inputs, decode_file, read_file, InputFile, RawDocument, ReadOptions};
+use crate::read::{
+    collect_inputs, decode_file, read_file, InputFile, InputWalk, RawDocument, ReadOptions,
+};
 use crate::recognise::recognise;
 use crate::relate::relate;
 use crate::resolve::{resolve, DocumentExtraction, EntityIndex};
@@ -164,10 +166,10 @@ pub struct StreamSummary {
 
 /// The documents of the inputs, a group of files at a time, in input order:
 /// each group is read in parallel, then cut into chunks of at most
-/// [`STREAM_CHUNK`] documents.
+/// [`STREAM_CHUNK`] documents. Files are found as the walk goes, so a corpus
+/// of a million files is never listed in memory at once.
 struct DocumentChunks<'a> {
-    files: &'a [InputFile],
-    next_file: usize,
+    files: std::iter::Fuse<InputWalk>,
     stdin: Option<&'a [u8]>,
     options: &'a ReadOptions,
     keep: &'a (dyn Fn(&str) -> bool + Sync),
@@ -176,14 +178,13 @@ struct DocumentChunks<'a> {
 
 impl<'a> DocumentChunks<'a> {
     fn new(
-        files: &'a [InputFile],
+        files: InputWalk,
         stdin: Option<&'a [u8]>,
         options: &'a ReadOptions,
         keep: &'a (dyn Fn(&str) -> bool + Sync),
     ) -> Self {
         DocumentChunks {
-            files,
-            next_file: 0,
+            files: files.fuse(),
             stdin,
             options,
             keep,
@@ -210,11 +211,19 @@ impl Iterator for DocumentChunks<'_> {
     type Item = Vec<std::result::Result<RawDocument, Error>>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        while self.pending.len() < STREAM_CHUNK && self.next_file < self.files.len() {
-            let group_end = (self.next_file + STREAM_CHUNK).min(self.files.len());
-            let group = &self.files[self.next_file..group_end];
-            self.next_file = group_end;
-            let read: Vec<_> = group.par_iter().map(|f| self.read(f)).collect();
+        while self.pending.len() < STREAM_CHUNK {
+            // A path that cannot be listed or read keeps its place as an error.
+            let group: Vec<Result<InputFile>> = self.files.by_ref().take(STREAM_CHUNK).collect();
+            if group.is_empty() {
+                break;
+            }
+            let read: Vec<_> = group
+                .into_par_iter()
+                .map(|f| match f {
+                    Ok(file) => self.read(&file),
+                    Err(e) => vec![Err(e)],
+                })
+                .collect();
             self.pending.extend(read.into_iter().flatten());
         }
         if self.pending.is_empty() {
@@ -259,8 +268,8 @@ pub fn extract_streaming<T: Send>(
     prepare: &(dyn Fn(DocumentGraph) -> T + Sync),
     consume: &mut dyn FnMut(T) -> Result<()>,
 ) -> Result<StreamSummary> {
-    let (files, mut skipped) = collect_inputs(inputs);
-    let stdin = if files.iter().any(|f| f.path.as_os_str() == "-") {
+    let mut skipped = Vec::new();
+    let stdin = if inputs.iter().any(|p| p.as_os_str() == "-") {
         let mut buf = Vec::new();
         std::io::stdin()
             .lock()
@@ -271,7 +280,12 @@ pub fn extract_streaming<T: Send>(
         None
     };
     let mut summary = StreamSummary::default();
-    let mut chunks = DocumentChunks::new(&files, stdin.as_deref(), &options.read, keep);
+    let mut chunks = DocumentChunks::new(
+        InputWalk::new(inputs),
+        stdin.as_deref(),
+        &options.read,
+        keep,
+    );
     let first = chunks.next().unwrap_or_default();
     let second = chunks.next();
     let done = AtomicUsize::new(0);

@@ -62,69 +62,127 @@ pub struct ReadOptions {
 pub fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Error>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            files.push(InputFile {
-                path: path.clone(),
-                id: "stdin".to_string(),
-            });
-            continue;
-        }
-        match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => walk(path, path, &mut files, &mut errors),
-            Ok(_) => {
-                let id = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| path.to_string_lossy().into_owned());
-                files.push(InputFile {
-                    path: path.clone(),
-                    id,
-                });
-            }
-            Err(e) => errors.push(Error::io(path, e)),
+    for found in InputWalk::new(paths) {
+        match found {
+            Ok(file) => files.push(file),
+            Err(e) => errors.push(e),
         }
     }
     (files, errors)
 }
 
-fn walk(root: &Path, dir: &Path, files: &mut Vec<InputFile>, errors: &mut Vec<Error>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            errors.push(Error::io(dir, e));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(entry) => {
-                if !entry.file_name().to_string_lossy().starts_with('.') {
-                    paths.push(entry.path());
-                }
-            }
-            Err(e) => errors.push(Error::io(dir, e)),
+/// The input files of the given paths, found one at a time, in the order of
+/// [`collect_inputs`]: each directory is listed when the walk reaches it, so
+/// memory holds the listings of the directories being walked rather than
+/// every path of a corpus. A path that does not exist or cannot be listed
+/// comes as an error in its place.
+#[derive(Debug)]
+pub struct InputWalk {
+    /// The given paths not started yet, last first.
+    given: Vec<PathBuf>,
+    /// The directories being walked, innermost last: the given directory
+    /// that ids are relative to, and the entries still to visit, last first.
+    open: Vec<(PathBuf, Vec<PathBuf>)>,
+    /// Errors of the last listing, to hand out before its entries.
+    errors: std::collections::VecDeque<Error>,
+}
+
+impl InputWalk {
+    /// A walk over `paths` (files, directories or `-` for standard input).
+    pub fn new(paths: &[PathBuf]) -> Self {
+        InputWalk {
+            given: paths.iter().rev().cloned().collect(),
+            open: Vec::new(),
+            errors: std::collections::VecDeque::new(),
         }
     }
-    paths.sort();
-    for path in paths {
-        match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_dir() => walk(root, &path, files, errors),
+
+    /// Lists `dir` (sorted, hidden entries left out) and walks it next.
+    fn enter(&mut self, root: PathBuf, dir: &Path) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                self.errors.push_back(Error::io(dir, e));
+                return;
+            }
+        };
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) => {
+                    if !entry.file_name().to_string_lossy().starts_with('.') {
+                        paths.push(entry.path());
+                    }
+                }
+                Err(e) => self.errors.push_back(Error::io(dir, e)),
+            }
+        }
+        paths.sort_unstable_by(|a, b| b.cmp(a));
+        self.open.push((root, paths));
+    }
+
+    /// The next entry of the innermost open directory, if any is open.
+    fn next_in_directory(&mut self) -> Option<Option<Result<InputFile>>> {
+        let (root, entries) = self.open.last_mut()?;
+        let Some(path) = entries.pop() else {
+            self.open.pop();
+            return Some(None);
+        };
+        Some(match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => {
+                let root = root.clone();
+                self.enter(root, &path);
+                None
+            }
             // In a directory, only the formats newsgraph reads (gold JSON
             // files or images next to articles are not articles).
-            Ok(_) if !is_article_file(&path) => {}
+            Ok(_) if !is_article_file(&path) => None,
             Ok(_) => {
                 let id = path
-                    .strip_prefix(root)
+                    .strip_prefix(&*root)
                     .unwrap_or(&path)
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
                     .join("/");
-                files.push(InputFile { path, id });
+                Some(Ok(InputFile { path, id }))
             }
-            Err(e) => errors.push(Error::io(&path, e)),
+            Err(e) => Some(Err(Error::io(&path, e))),
+        })
+    }
+}
+
+impl Iterator for InputWalk {
+    type Item = Result<InputFile>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(e) = self.errors.pop_front() {
+                return Some(Err(e));
+            }
+            match self.next_in_directory() {
+                Some(Some(found)) => return Some(found),
+                Some(None) => continue,
+                None => {}
+            }
+            let path = self.given.pop()?;
+            if path.as_os_str() == "-" {
+                return Some(Ok(InputFile {
+                    path,
+                    id: "stdin".to_string(),
+                }));
+            }
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_dir() => self.enter(path.clone(), &path),
+                Ok(_) => {
+                    let id = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| path.to_string_lossy().into_owned());
+                    return Some(Ok(InputFile { path, id }));
+                }
+                Err(e) => return Some(Err(Error::io(&path, e))),
+            }
         }
     }
 }
@@ -502,5 +560,55 @@ mod tests {
         assert_eq!(ids, ["a.txt", "sub/b.txt"]);
         assert_eq!(errors.len(), 1);
         assert!(errors[0].to_string().contains("missing"));
+    }
+
+    #[test]
+    fn the_walk_gives_files_and_errors_in_input_order_depth_first() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("corpus");
+        for sub in ["b", "a/z", "a/y"] {
+            std::fs::create_dir_all(root.join(sub)).expect("mkdir");
+        }
+        for file in [
+            "b/2.txt",
+            "b/1.html",
+            "a/z/3.jsonl",
+            "a/y/4.txt",
+            "a/5.txt",
+            "a/.hidden.txt",
+            "a/gold.json",
+            "0.txt",
+        ] {
+            std::fs::write(root.join(file), "x").expect("write");
+        }
+        let single = dir.path().join("single.txt");
+        std::fs::write(&single, "x").expect("write");
+        let given = [root.clone(), dir.path().join("missing"), single, "-".into()];
+        let walked: Vec<std::result::Result<String, String>> = InputWalk::new(&given)
+            .map(|found| found.map(|f| f.id).map_err(|e| e.to_string()))
+            .collect();
+        let ids: Vec<&str> = walked
+            .iter()
+            .map(|r| r.as_deref().unwrap_or("<error>"))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "0.txt",
+                "a/5.txt",
+                "a/y/4.txt",
+                "a/z/3.jsonl",
+                "b/1.html",
+                "b/2.txt",
+                "<error>",
+                "single.txt",
+                "stdin",
+            ]
+        );
+        assert!(walked[6].as_ref().is_err_and(|e| e.contains("missing")));
+        // collect_inputs is the same walk, its errors set apart.
+        let (files, errors) = collect_inputs(&given);
+        assert_eq!(files.len(), 8);
+        assert_eq!(errors.len(), 1);
     }
 }
