@@ -121,7 +121,10 @@ impl InputWalk {
         self.open.push((root, paths));
     }
 
-    /// The next entry of the innermost open directory, if any is open.
+    /// One step in the innermost open directory: `None` when no directory
+    /// is open, `Some(None)` when the step gives nothing to hand out (a
+    /// directory entered or finished, a file newsgraph does not read), else
+    /// the file or error found.
     fn next_in_directory(&mut self) -> Option<Option<Result<InputFile>>> {
         let (root, entries) = self.open.last_mut()?;
         let Some(path) = entries.pop() else {
