@@ -169,7 +169,7 @@ pub struct StreamSummary {
 /// [`STREAM_CHUNK`] documents. Files are found as the walk goes, so a corpus
 /// of a million files is never listed in memory at once.
 struct DocumentChunks<'a> {
-    files: std::iter::Fuse<InputWalk>,
+    files: InputWalk,
     stdin: Option<&'a [u8]>,
     options: &'a ReadOptions,
     keep: &'a (dyn Fn(&str) -> bool + Sync),
@@ -184,7 +184,7 @@ impl<'a> DocumentChunks<'a> {
         keep: &'a (dyn Fn(&str) -> bool + Sync),
     ) -> Self {
         DocumentChunks {
-            files: files.fuse(),
+            files,
             stdin,
             options,
             keep,

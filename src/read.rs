@@ -155,6 +155,9 @@ impl InputWalk {
     }
 }
 
+/// Once done, the walk stays done: nothing is left to pop.
+impl std::iter::FusedIterator for InputWalk {}
+
 impl Iterator for InputWalk {
     type Item = Result<InputFile>;
 
