@@ -156,6 +156,10 @@ fn squash(line: &str) -> String {
     out
 }
 
+fn is_hangul_syllable(c: char) -> bool {
+    ('가'..='힣').contains(&c)
+}
+
 /// Trims white space off both ends of `line` without reallocating.
 fn trim_in_place(line: &mut String) {
     let end = line.trim_end().len();
@@ -280,7 +284,12 @@ pub fn clean(text: &str) -> CleanDocument {
             continue;
         }
         let squashed = squash(&line);
-        if squashed.is_empty() || squashed.chars().all(|c| !c.is_alphanumeric()) {
+        // Hangul first: `is_alphanumeric` is a table search for it.
+        if squashed.is_empty()
+            || squashed
+                .chars()
+                .all(|c| !(is_hangul_syllable(c) || c.is_alphanumeric()))
+        {
             continue;
         }
         // Whether the line as it stands reads as running text.

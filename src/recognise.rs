@@ -480,15 +480,18 @@ impl<'o> Recogniser<'o> {
             };
             return Some((Some(entry.canonical.clone()), entry.class, strength));
         }
-        if name.chars().count() < 3 || o.is_place(name) {
+        if name.chars().nth(2).is_none() || o.is_place(name) {
             return None;
         }
         // 광산구청 → 광산구: an office stands for its government.
-        for (office, gov, class) in [
+        let offices = if name.ends_with('청') { 3 } else { 0 };
+        for &(office, gov, class) in [
             ("구청", "구", OrgClass::District),
             ("군청", "군", OrgClass::County),
             ("시청", "시", OrgClass::City),
-        ] {
+        ][..offices]
+            .iter()
+        {
             if let Some(base) = name
                 .strip_suffix(office)
                 .filter(|b| hangul_len(b).is_some_and(|n| n >= 1))
@@ -502,7 +505,11 @@ impl<'o> Recogniser<'o> {
             }
         }
         // ㈜해양수소에너지, (주)대성정밀, 대성정밀㈜: companies by their mark.
-        for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"] {
+        let marked = name.starts_with(['㈜', '(']) || name.ends_with(['㈜', ')']);
+        for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"]
+            .into_iter()
+            .filter(|_| marked)
+        {
             let rest = name.strip_prefix(mark).or_else(|| name.strip_suffix(mark));
             let has_particle = || {
                 stems_iter(name, o)
@@ -1624,8 +1631,18 @@ fn sectors_in(
             bare_region: false,
         });
     };
+    // The sector key of every token, one after the other, so that the key
+    // of a run of tokens is a slice of it: token `i`'s key ends at
+    // `key_ends[i]` and starts where token `i - 1`'s ends.
+    let mut keys = String::with_capacity(tokens.iter().map(|t| t.text.len()).sum());
+    let mut key_ends = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        push_sector_key(&mut keys, &t.text);
+        key_ends.push(keys.len());
+    }
+    let key_start = |i: usize| if i == 0 { 0 } else { key_ends[i - 1] };
     // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.
-    let mut head_key = String::new();
+    let mut joined = String::new();
     for width in (2..=3).rev() {
         for i in 0..tokens.len().saturating_sub(width - 1) {
             if taken[i..i + width].iter().any(|t| *t)
@@ -1636,22 +1653,19 @@ fn sectors_in(
             // Every form tried below starts with the words before the last
             // (the endings stripped are inside the last word): no form
             // starts with them, none is tried.
-            head_key.clear();
-            for t in &tokens[i..i + width - 1] {
-                push_sector_key(&mut head_key, &t.text);
-            }
-            if !o.is_sector_key_prefix(&head_key) {
+            let head_key = &keys[key_start(i)..key_ends[i + width - 2]];
+            if !o.is_sector_key_prefix(head_key) {
                 continue;
             }
-            let words: Vec<&str> = tokens[i..i + width]
-                .iter()
-                .map(|t| t.text.as_str())
-                .collect();
-            let last = words[width - 1];
-            debug_assert_eq!(last, tokens[i + width - 1].text);
-            for (stem, particle) in stems.of(tokens, i + width - 1) {
-                let mut joined = words[..width - 1].join(" ");
+            // The words before the last, each followed by a space.
+            joined.clear();
+            for t in &tokens[i..i + width - 1] {
+                joined.push_str(&t.text);
                 joined.push(' ');
+            }
+            let head_len = joined.len();
+            for (stem, particle) in stems.of(tokens, i + width - 1) {
+                joined.truncate(head_len);
                 joined.push_str(stem);
                 let found = o.sector(&joined).map(|s| s.label.clone()).or_else(|| {
                     FIELD_ENDINGS.iter().find_map(|e| {
@@ -1671,6 +1685,9 @@ fn sectors_in(
             }
         }
     }
+    // The particle splits of the word at hand (kept across words so that
+    // none allocates).
+    let mut word_stems: Vec<(&str, &str)> = Vec::new();
     for i in 0..tokens.len() {
         if taken[i] || !tokens[i].is_word {
             continue;
@@ -1679,15 +1696,14 @@ fn sectors_in(
         let word = word.strip_prefix("e-").unwrap_or(word);
         // The token's own splits, unless "e-" was stripped off it.
         let whole = word.len() == tokens[i].text.len();
-        let word_stems = || {
-            whole
-                .then(|| stems.of(tokens, i))
-                .into_iter()
-                .flatten()
-                .chain((!whole).then(|| stems_iter(word, o)).into_iter().flatten())
-        };
+        word_stems.clear();
+        if whole {
+            word_stems.extend(stems.of(tokens, i));
+        } else {
+            word_stems.extend(stems_iter(word, o));
+        }
         let mut found = false;
-        for (stem, particle) in word_stems() {
+        for &(stem, particle) in &word_stems {
             if let Some(s) = o.sector(stem) {
                 let label = s.label.clone();
                 push(r, mentions, &label, stem, i, i + 1, particle, false);
@@ -1730,7 +1746,7 @@ fn sectors_in(
             }
         }
         // Productive fields: X산업 (one word), X 분야 / X 분과 (two words).
-        for (stem, particle) in word_stems() {
+        for &(stem, particle) in &word_stems {
             if let Some(base) = stem.strip_suffix("산업") {
                 if productive_base(o, base) {
                     push(r, mentions, base, stem, i, i + 1, particle, true);
@@ -1746,7 +1762,7 @@ fn sectors_in(
             let next_is_field = stems
                 .of(tokens, i + 1)
                 .any(|(s, _)| s == "분야" || s == "분과");
-            let has_particle = word_stems().nth(1).is_some();
+            let has_particle = word_stems.len() > 1;
             if next_is_field
                 && tokens[i + 1].space_before
                 && !has_particle
@@ -1777,9 +1793,10 @@ fn sectors_in(
     }
     // Coordinated lists where most items are sectors: the rest are too
     // (가전, 자율주행차, 로봇, 사물인터넷, 가상현실, 스마트공장 등).
+    let mut items: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        let mut items: Vec<usize> = Vec::new();
+        items.clear();
         let mut j = i;
         while j < tokens.len() && tokens[j].is_word {
             items.push(j);
@@ -1828,7 +1845,7 @@ fn sectors_in(
 fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
     // Heads of two characters up to all but the last, growing until no
     // sector form starts like the head: the last one found is the longest.
-    let mut key = String::new();
+    let mut key = String::with_capacity(word.len());
     let mut longest = None;
     for (n, (byte, c)) in word.char_indices().enumerate() {
         if n >= 2 {

@@ -131,11 +131,13 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
     let main_actors = main_actors(&doc);
     let mut last_parties: Vec<usize> = Vec::new();
     let mut last_body: Option<usize> = None;
+    let mut cue_buffer = String::new();
+    let mut inside_buffer = Vec::new();
     for (si, s) in rec.sentences.iter().enumerate() {
         let sentence = &sentences[si];
         // Cues are looked for outside names ("발전협의회" holds no 발전).
-        let text = cue_text(s);
-        let text = text.as_str();
+        cue_text(s, &mut cue_buffer, &mut inside_buffer);
+        let text = cue_buffer.as_str();
         doc.cues = ontology.cue_hits(text);
         let main_actor = main_actors.get(sentence.article).copied().flatten();
         if let Some(body) = s.mentions.iter().find(|m| {
@@ -162,9 +164,12 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
     doc.facts
 }
 
-/// The sentence's words outside organisation names, joined by spaces.
-fn cue_text(s: &SentenceMentions) -> String {
-    let mut inside = vec![false; s.tokens.len()];
+/// Writes the sentence's words outside organisation names, joined by
+/// spaces, into `out`; `inside` is scratch space. Both are cleared first.
+fn cue_text(s: &SentenceMentions, out: &mut String, inside: &mut Vec<bool>) {
+    out.clear();
+    inside.clear();
+    inside.resize(s.tokens.len(), false);
     for m in s
         .mentions
         .iter()
@@ -174,13 +179,17 @@ fn cue_text(s: &SentenceMentions) -> String {
             *x = true;
         }
     }
-    s.tokens
+    for (t, _) in s
+        .tokens
         .iter()
-        .zip(inside)
-        .filter(|(_, inside)| !inside)
-        .map(|(t, _)| t.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+        .zip(inside.iter())
+        .filter(|(_, inside)| !**inside)
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&t.text);
+    }
 }
 
 /// Per article: the organisation the article is about — the first one
