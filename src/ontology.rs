@@ -702,16 +702,14 @@ impl Ontology {
     /// The title a word ends with (longest match), with what precedes it.
     pub fn split_title<'a>(&self, word: &'a str) -> Option<(&'a str, &TitleEntry)> {
         self.title_index
-            .suffixes(word)
-            .next()
+            .longest_suffix(word, true)
             .map(|(cut, entries)| (&word[..cut], &self.titles[entries[0]]))
     }
 
     /// The organisation ending a word ends with (longest match).
     pub fn org_suffix(&self, word: &str) -> Option<&SuffixEntry> {
         self.org_suffix_index
-            .suffixes(word)
-            .find(|&(cut, _)| cut > 0)
+            .longest_suffix(word, false)
             .map(|(_, entries)| &self.org_suffixes[entries[0]])
     }
 
@@ -814,6 +812,28 @@ impl SuffixIndex {
             }
         }
         &self.entries[node as usize]
+    }
+
+    /// The longest list string `word` ends with (`whole`: it may be all of
+    /// `word`): the byte offset where it starts in `word`, and its
+    /// positions in the list. The first of [`SuffixIndex::suffixes`] (that
+    /// starts past 0 unless `whole`), without listing the others.
+    fn longest_suffix(&self, word: &str, whole: bool) -> Option<(usize, &[usize])> {
+        let mut longest = None;
+        if !self.entries[0].is_empty() && (whole || !word.is_empty()) {
+            longest = Some((word.len(), 0u32));
+        }
+        let mut node = 0u32;
+        for (i, c) in word.char_indices().rev() {
+            match self.edges.get(&(node, c)) {
+                Some(&next) => node = next,
+                None => break,
+            }
+            if !self.entries[node as usize].is_empty() && (whole || i > 0) {
+                longest = Some((i, node));
+            }
+        }
+        longest.map(|(cut, node)| (cut, self.entries[node as usize].as_slice()))
     }
 
     /// The list strings `word` ends with, longest first: the byte offset

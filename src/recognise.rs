@@ -7,6 +7,7 @@
 //! Everything here is driven by the lexicons of [`Ontology`]: titles, name
 //! endings, the gazetteer and the sector vocabulary.
 
+use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::model::{EntityType, Sentence};
@@ -17,8 +18,9 @@ use crate::ontology::{
 /// A word or a punctuation mark of a sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    /// The text.
-    pub text: String,
+    /// The text (held inline up to 24 bytes, so most words allocate
+    /// nothing).
+    pub text: CompactString,
     /// Byte offset in the sentence.
     pub start: usize,
     /// Whether white space precedes it.
@@ -61,7 +63,7 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
     let flush = |tokens: &mut Vec<Token>, current: &mut Option<(usize, bool)>, end: usize| {
         if let Some((start, space_before)) = current.take() {
             tokens.push(Token {
-                text: sentence[start..end].to_string(),
+                text: CompactString::from(&sentence[start..end]),
                 start,
                 space_before,
                 is_word: true,
@@ -90,7 +92,7 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
         if is_punctuation(c) && !inner {
             flush(&mut tokens, &mut current, i);
             tokens.push(Token {
-                text: c.to_string(),
+                text: CompactString::from(&*c.encode_utf8(&mut [0; 4])),
                 start: i,
                 space_before: space,
                 is_word: false,
@@ -1062,7 +1064,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
         }
         if m.particle.is_empty() {
             if let Some(t) = tokens.get(m.last).filter(|t| t.is_word && !t.space_before) {
-                m.particle = t.text.clone();
+                m.particle = t.text.to_string();
             }
         }
         mentions.push(m);
@@ -1540,7 +1542,7 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
     let particle = tokens
         .get(to + 1)
         .filter(|t| t.is_word && !t.space_before)
-        .map(|t| t.text.clone())
+        .map(|t| t.text.to_string())
         .unwrap_or_default();
     Some(Mention {
         entity: idx,
@@ -1971,7 +1973,7 @@ mod tests {
     fn tokenizer_separates_punctuation() {
         let t: Vec<String> = tokenize("인공지능(AI)·모빌리티 ‘TF’를")
             .into_iter()
-            .map(|t| t.text)
+            .map(|t| t.text.to_string())
             .collect();
         assert_eq!(
             t,

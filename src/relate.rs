@@ -112,7 +112,7 @@ fn particle(s: &SentenceMentions, m: &Mention) -> String {
         }
     }
     match tokens.get(i) {
-        Some(t) if t.is_word && !t.space_before => t.text.clone(),
+        Some(t) if t.is_word && !t.space_before => t.text.to_string(),
         Some(t) if t.text == "," => ",".to_string(),
         _ => String::new(),
     }
@@ -874,7 +874,7 @@ fn actors(
         .first()
         .filter(|t| t.is_word && t.text.chars().count() == 1)
     {
-        if doc.ontology.surnames.contains(&first.text) {
+        if doc.ontology.surnames.contains(first.text.as_str()) {
             let person = doc.rec.entities.iter().enumerate().find(|(_, e)| {
                 e.kind == EntityType::Person
                     && e.label().starts_with(first.text.as_str())
