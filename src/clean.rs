@@ -307,10 +307,10 @@ pub fn clean(text: &str) -> CleanDocument {
             }
         }
         if body_started
+            && !sentence
             && TERMINATORS
                 .iter()
                 .any(|t| squashed.starts_with(t) || squashed.ends_with(t))
-            && !sentence
         {
             break;
         }

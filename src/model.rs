@@ -206,7 +206,13 @@ pub fn document_iri(id: &str) -> String {
 
 /// The deterministic IRI of an entity from its type and canonical name.
 pub fn entity_iri(kind: EntityType, canonical: &str) -> String {
-    format!("{RESOURCE_NS}{}/{}", kind.as_str(), iri_escape(canonical))
+    let kind = kind.as_str();
+    let mut iri = String::with_capacity(RESOURCE_NS.len() + kind.len() + 1 + canonical.len());
+    iri.push_str(RESOURCE_NS);
+    iri.push_str(kind);
+    iri.push('/');
+    push_iri_escaped(&mut iri, canonical);
+    iri
 }
 
 /// Escapes a name for use in an IRI path segment. Hangul and other
@@ -217,8 +223,16 @@ pub fn entity_iri(kind: EntityType, canonical: &str) -> String {
 /// [`is_escaped_path`].
 pub fn iri_escape(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
+    push_iri_escaped(&mut out, name);
+    out
+}
+
+/// Appends [`iri_escape`]`(name)` to `out`.
+fn push_iri_escaped(out: &mut String, name: &str) {
     for c in name.trim().chars() {
         match c {
+            // Hangul syllables, most of a name, stay as they are.
+            '가'..='힣' => out.push(c),
             ' ' => out.push('_'),
             'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' => out.push(c),
             c if is_plain_ucschar(c) => out.push(c),
@@ -232,7 +246,6 @@ pub fn iri_escape(name: &str) -> String {
             }
         }
     }
-    out
 }
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";

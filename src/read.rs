@@ -262,7 +262,7 @@ fn read_page(file: &InputFile, bytes: &[u8], is_html: bool) -> RawDocument {
     let declared = declared_charset(bytes)
         .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
     let (text, encoding) = match declared {
-        Some(enc) if std::str::from_utf8(bytes).is_err() => {
+        Some(enc) if as_utf8(bytes).is_none() => {
             let (text, actual, _) = enc.decode(bytes);
             (text.into_owned(), actual.name())
         }
@@ -434,11 +434,17 @@ fn read_csv(
     Ok(out)
 }
 
+/// The text of `bytes` if they are valid UTF-8 (checked with SIMD: most
+/// of the input is Korean, where the standard check runs byte by byte).
+fn as_utf8(bytes: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(bytes).ok()
+}
+
 /// Decodes bytes: UTF-8 (a BOM is dropped) when valid, otherwise the
 /// encoding detected from the bytes (EUC-KR/CP949 for Korean pages).
 pub fn decode(bytes: &[u8]) -> (String, &'static str) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    if let Some(text) = as_utf8(bytes) {
         return (text.to_string(), "UTF-8");
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
