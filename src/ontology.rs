@@ -260,6 +260,8 @@ pub struct Ontology {
     sector_index: FxHashMap<String, usize>,
     /// Every non-empty beginning of a key of `sector_index`.
     sector_prefixes: FxHashSet<String>,
+    /// The first character of every key of `sector_index`.
+    sector_initials: FxHashSet<char>,
     /// Titles, longest first.
     pub titles: Vec<TitleEntry>,
     title_index: SuffixIndex,
@@ -344,6 +346,7 @@ impl Ontology {
             sectors: Vec::new(),
             sector_index: FxHashMap::default(),
             sector_prefixes: FxHashSet::default(),
+            sector_initials: FxHashSet::default(),
             titles: Vec::new(),
             title_index: SuffixIndex::default(),
             org_suffixes: Vec::new(),
@@ -467,6 +470,7 @@ impl Ontology {
             let idx = self.sectors.len();
             for name in std::iter::once(&entry.label).chain(&entry.aliases) {
                 let key = sector_key(name);
+                self.sector_initials.extend(key.chars().next());
                 for (cut, c) in key.char_indices() {
                     self.sector_prefixes
                         .insert(key[..cut + c.len_utf8()].to_string());
@@ -682,6 +686,20 @@ impl Ontology {
     /// empty key starts every one).
     pub fn is_sector_key_prefix(&self, key: &str) -> bool {
         key.is_empty() || self.sector_prefixes.contains(key)
+    }
+
+    /// Whether a sector surface form may begin like `word`: the first
+    /// character of its [`sector_key`] begins one. When not, neither `word`
+    /// nor any beginning of it is a sector ([`Ontology::sector`] is `None`).
+    pub fn may_begin_sector(&self, word: &str) -> bool {
+        // What [`push_sector_key_char`] makes of the first character that
+        // is not white space.
+        let first = match word.chars().find(|c| !c.is_whitespace()) {
+            Some('・' | '․' | '‧' | '∙') => '·',
+            Some(c) => c.to_ascii_lowercase(),
+            None => return false,
+        };
+        self.sector_initials.contains(&first)
     }
 
     /// Whether `word` is a known place (country or region).
@@ -970,6 +988,27 @@ mod tests {
     }
 
     /// The indexed look-ups give what scanning the longest-first lists gives.
+    #[test]
+    fn words_no_sector_begins_like_are_no_sector() {
+        let o = Ontology::load(None).expect("built-in ontology");
+        let mut forms = 0;
+        for s in &o.sectors {
+            for form in std::iter::once(&s.label).chain(&s.aliases) {
+                assert!(o.may_begin_sector(form), "{form}");
+                assert!(o.may_begin_sector(&format!(" {form}산업")), "{form}");
+                forms += 1;
+            }
+        }
+        assert!(forms > 100);
+        for word in ["", " ", "광주시는", "협약을", "밝혔다", "###"] {
+            assert!(
+                o.may_begin_sector(word) || o.sector(word).is_none(),
+                "{word}"
+            );
+        }
+        assert!(!o.may_begin_sector("밝혔다"));
+    }
+
     #[test]
     fn suffix_lookups_match_linear_scans() {
         let o = Ontology::load(None).expect("built-in ontology");

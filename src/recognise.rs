@@ -1633,18 +1633,9 @@ fn sectors_in(
             bare_region: false,
         });
     };
-    // The sector key of every token, one after the other, so that the key
-    // of a run of tokens is a slice of it: token `i`'s key ends at
-    // `key_ends[i]` and starts where token `i - 1`'s ends.
-    let mut keys = String::with_capacity(tokens.iter().map(|t| t.text.len()).sum());
-    let mut key_ends = Vec::with_capacity(tokens.len());
-    for t in tokens {
-        push_sector_key(&mut keys, &t.text);
-        key_ends.push(keys.len());
-    }
-    let key_start = |i: usize| if i == 0 { 0 } else { key_ends[i - 1] };
     // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.
     let mut joined = String::new();
+    let mut head_key = String::new();
     for width in (2..=3).rev() {
         for i in 0..tokens.len().saturating_sub(width - 1) {
             if taken[i..i + width].iter().any(|t| *t)
@@ -1655,8 +1646,14 @@ fn sectors_in(
             // Every form tried below starts with the words before the last
             // (the endings stripped are inside the last word): no form
             // starts with them, none is tried.
-            let head_key = &keys[key_start(i)..key_ends[i + width - 2]];
-            if !o.is_sector_key_prefix(head_key) {
+            if !o.may_begin_sector(&tokens[i].text) {
+                continue;
+            }
+            head_key.clear();
+            for t in &tokens[i..i + width - 1] {
+                push_sector_key(&mut head_key, &t.text);
+            }
+            if !o.is_sector_key_prefix(&head_key) {
                 continue;
             }
             // The words before the last, each followed by a space.
@@ -1705,7 +1702,10 @@ fn sectors_in(
             word_stems.extend(stems_iter(word, o));
         }
         let mut found = false;
-        for &(stem, particle) in &word_stems {
+        // The stems begin like the word: none is a sector (nor `X산업` of
+        // one) when no sector begins so.
+        let may_be_sector = o.may_begin_sector(word);
+        for &(stem, particle) in word_stems.iter().filter(|_| may_be_sector) {
             if let Some(s) = o.sector(stem) {
                 let label = s.label.clone();
                 push(r, mentions, &label, stem, i, i + 1, particle, false);
