@@ -141,14 +141,16 @@ const CLUTTER_MARKERS: &[&str] = &[
 fn squash(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     for c in line.chars() {
+        // Hangul, most of the text, has no case.
+        if is_hangul_syllable(c) {
+            out.push(c);
+            continue;
+        }
         if c.is_whitespace() || matches!(c, '[' | ']' | '•' | '·' | ':' | '|') {
             continue;
         }
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
-        } else if ('가'..='힣').contains(&c) {
-            // Hangul, most of the text, has no case.
-            out.push(c);
         } else {
             out.extend(c.to_lowercase());
         }
@@ -179,10 +181,40 @@ fn apply(line: &mut String, replaced: impl FnOnce(&str) -> Cow<'_, str>) {
     }
 }
 
+/// Whether `text` has at least three words (`split_whitespace().nth(2)`),
+/// found without decoding Hangul, which is never white space.
+fn has_three_words(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut words = 0;
+    let mut in_word = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (space, len) = match b {
+            0x00..=0x7F => (b.is_ascii_whitespace() || b == 0x0B, 1),
+            // Lead bytes of Hangul syllables (U+AC00–U+D7A3).
+            0xEA..=0xED => (false, 3),
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (c.is_whitespace(), c.len_utf8())
+            }
+        };
+        if !space && !in_word {
+            words += 1;
+            if words == 3 {
+                return true;
+            }
+        }
+        in_word = !space;
+        i += len;
+    }
+    false
+}
+
 /// Whether a line reads as running text (a sentence), not a headline or a menu.
 pub fn is_sentence_line(line: &str) -> bool {
     let t = line.trim_end_matches(['"', '”', '’', '\'', ')', ' ']);
-    if t.split_whitespace().nth(2).is_none() {
+    if !has_three_words(t) {
         return false;
     }
     t.ends_with("다.")
@@ -445,6 +477,32 @@ mod tests {
             .iter()
             .flat_map(|a| &a.paragraphs)
             .any(|p| p.contains("남원시")));
+    }
+
+    #[test]
+    fn three_words_are_counted_as_split_whitespace_counts_them() {
+        let pieces = [
+            "가", "a", " ", "\u{3000}", "\u{a0}", "\u{b}", "\u{85}", "ㄱ", "힣", "é", "\n",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..5 {
+            let mut longer = Vec::new();
+            for t in &texts {
+                for p in pieces {
+                    longer.push(format!("{t}{p}"));
+                }
+            }
+            texts.extend(longer);
+            texts.sort();
+            texts.dedup();
+        }
+        for t in &texts {
+            assert_eq!(
+                has_three_words(t),
+                t.split_whitespace().nth(2).is_some(),
+                "{t:?}"
+            );
+        }
     }
 
     #[test]

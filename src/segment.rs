@@ -57,30 +57,31 @@ fn join_broken(paragraphs: &[String]) -> Vec<String> {
 /// Splits a paragraph into sentences: after `.`, `!` or `?` (and any
 /// closing quotes) followed by white space, unless a digit precedes it.
 pub fn split_sentences(paragraph: &str) -> Vec<&str> {
-    let chars: Vec<(usize, char)> = paragraph.char_indices().collect();
     let mut out = Vec::new();
     let mut start = 0;
-    let mut i = 0;
-    while i < chars.len() {
-        let (_, c) = chars[i];
-        if matches!(c, '.' | '!' | '?') && i > 0 && !chars[i - 1].1.is_ascii_digit() {
-            let mut j = i + 1;
-            while j < chars.len()
-                && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | '」' | '』')
-            {
-                j += 1;
-            }
-            if j < chars.len() && chars[j].1.is_whitespace() {
-                let end = chars[j].0;
+    let mut previous: Option<char> = None;
+    let mut chars = paragraph.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if matches!(c, '.' | '!' | '?') && previous.is_some_and(|p| !p.is_ascii_digit()) {
+            let mut after = chars.clone();
+            while after
+                .next_if(|&(_, q)| matches!(q, '"' | '”' | '’' | '\'' | ')' | '」' | '』'))
+                .is_some()
+            {}
+            if let Some(&(end, space)) = after.peek().filter(|(_, w)| w.is_whitespace()) {
                 let s = paragraph[start..end].trim();
                 if !s.is_empty() {
                     out.push(s);
                 }
                 start = end;
-                i = j;
+                // Go on after the white space.
+                after.next();
+                chars = after;
+                previous = Some(space);
+                continue;
             }
         }
-        i += 1;
+        previous = Some(c);
     }
     let rest = paragraph[start..].trim();
     if !rest.is_empty() {
@@ -142,6 +143,64 @@ mod tests {
             split_sentences("기온은 2.7도였다. 광주시는 “좋다.”라고 말했다. 끝!"),
             ["기온은 2.7도였다.", "광주시는 “좋다.”라고 말했다.", "끝!"]
         );
+    }
+
+    /// The splitter as first written, over a vector of characters.
+    fn split_sentences_by_index(paragraph: &str) -> Vec<&str> {
+        let chars: Vec<(usize, char)> = paragraph.char_indices().collect();
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut i = 0;
+        while i < chars.len() {
+            let (_, c) = chars[i];
+            if matches!(c, '.' | '!' | '?') && i > 0 && !chars[i - 1].1.is_ascii_digit() {
+                let mut j = i + 1;
+                while j < chars.len()
+                    && matches!(chars[j].1, '"' | '”' | '’' | '\'' | ')' | '」' | '』')
+                {
+                    j += 1;
+                }
+                if j < chars.len() && chars[j].1.is_whitespace() {
+                    let end = chars[j].0;
+                    let s = paragraph[start..end].trim();
+                    if !s.is_empty() {
+                        out.push(s);
+                    }
+                    start = end;
+                    i = j;
+                }
+            }
+            i += 1;
+        }
+        let rest = paragraph[start..].trim();
+        if !rest.is_empty() {
+            out.push(rest);
+        }
+        out
+    }
+
+    #[test]
+    fn splitting_agrees_with_the_indexed_splitter() {
+        let pieces = [
+            "가", "다.", "1.", "!", "?", ".", "”", "’", ")", "」", "\"", " ", "  ", "\n",
+            "\u{3000}", "a", "2", "요?", "다.”", "...",
+        ];
+        // Every sequence of up to four pieces.
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let mut longer = Vec::new();
+            for t in &texts {
+                for p in pieces {
+                    longer.push(format!("{t}{p}"));
+                }
+            }
+            texts.extend(longer);
+            texts.sort();
+            texts.dedup();
+        }
+        for t in &texts {
+            assert_eq!(split_sentences(t), split_sentences_by_index(t), "{t:?}");
+        }
     }
 
     #[test]
