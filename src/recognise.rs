@@ -1847,6 +1847,9 @@ fn sectors_in(
 fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
     // Heads of two characters up to all but the last, growing until no
     // sector form starts like the head: the last one found is the longest.
+    if !o.may_begin_sector(word) {
+        return None;
+    }
     let mut key = String::with_capacity(word.len());
     let mut longest = None;
     for (n, (byte, c)) in word.char_indices().enumerate() {
