@@ -144,6 +144,73 @@ pub fn document_quads(doc: &DocumentGraph) -> Vec<Quad> {
     quads
 }
 
+/// The IRIs of our vocabulary that a document's quads use, made once.
+struct VocabularyTerms {
+    document: NamedNode,
+    document_id: NamedNode,
+    source_path: NamedNode,
+    title: NamedNode,
+    date: NamedNode,
+    publisher: NamedNode,
+    source: NamedNode,
+    alt_label: NamedNode,
+    mentioned_in: NamedNode,
+    evidence: NamedNode,
+    rule: NamedNode,
+    confidence: NamedNode,
+    derived: NamedNode,
+    sentence: NamedNode,
+    text: NamedNode,
+    start_offset: NamedNode,
+    end_offset: NamedNode,
+    in_document: NamedNode,
+    article_index: NamedNode,
+    article_title: NamedNode,
+    /// The class of each entity type, in [`EntityType::ALL`] order.
+    classes: Vec<NamedNode>,
+    /// The property of each relation, in [`Relation::ALL`] order.
+    properties: Vec<NamedNode>,
+}
+
+fn vocabulary() -> &'static VocabularyTerms {
+    static TERMS: std::sync::OnceLock<VocabularyTerms> = std::sync::OnceLock::new();
+    TERMS.get_or_init(|| {
+        // Our own vocabulary: valid IRIs by construction.
+        let ng = |local: &str| NamedNode::new_unchecked(format!("{ONTOLOGY_NS}{local}"));
+        let dcterms = |local: &str| NamedNode::new_unchecked(format!("{DCTERMS_NS}{local}"));
+        VocabularyTerms {
+            document: ng("Document"),
+            document_id: ng("documentId"),
+            source_path: ng("sourcePath"),
+            title: dcterms("title"),
+            date: dcterms("date"),
+            publisher: dcterms("publisher"),
+            source: dcterms("source"),
+            alt_label: NamedNode::new_unchecked(format!("{SKOS_NS}altLabel")),
+            mentioned_in: ng("mentionedIn"),
+            evidence: ng("evidence"),
+            rule: ng("rule"),
+            confidence: ng("confidence"),
+            derived: NamedNode::new_unchecked(format!("{PROV_NS}wasDerivedFrom")),
+            sentence: ng("Sentence"),
+            text: ng("text"),
+            start_offset: ng("startOffset"),
+            end_offset: ng("endOffset"),
+            in_document: ng("inDocument"),
+            article_index: ng("articleIndex"),
+            article_title: ng("articleTitle"),
+            classes: EntityType::ALL
+                .iter()
+                .map(|k| node(&k.class_iri()))
+                .collect(),
+            properties: Relation::ALL
+                .iter()
+                .map(|r| NamedNode::new_unchecked(r.property_iri()))
+                .collect(),
+        }
+    })
+}
+
 /// Hands the quads of [`document_quads`], in the same order, to `emit`
 /// one at a time as borrowed [`QuadRef`]s, without building owned terms
 /// for each (what the N-Quads output of `extract` needs).
@@ -155,24 +222,22 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     let mut push = |s: NamedNodeRef<'_>, p: NamedNodeRef<'_>, o: TermRef<'_>| {
         emit(QuadRef::new(s, p, o, graph));
     };
-    // Our own vocabulary: valid IRIs by construction.
-    let ng = |local: &str| NamedNode::new_unchecked(format!("{ONTOLOGY_NS}{local}"));
-    let dcterms = |local: &str| NamedNode::new_unchecked(format!("{DCTERMS_NS}{local}"));
+    let v = vocabulary();
 
     // The document.
-    push(d, rdf::TYPE, ng("Document").as_ref().into());
+    push(d, rdf::TYPE, v.document.as_ref().into());
     push(
         d,
-        ng("documentId").as_ref(),
+        v.document_id.as_ref(),
         LiteralRef::new_simple_literal(&doc.meta.id).into(),
     );
     push(
         d,
-        ng("sourcePath").as_ref(),
+        v.source_path.as_ref(),
         LiteralRef::new_simple_literal(&doc.meta.source).into(),
     );
     if let Some(title) = doc.meta.title.as_deref().filter(|t| !t.trim().is_empty()) {
-        push(d, dcterms("title").as_ref(), ko(title).into());
+        push(d, v.title.as_ref(), ko(title).into());
     }
     if let Some(date) = doc.meta.date.as_deref().filter(|t| !t.trim().is_empty()) {
         let lit = if is_iso_date(date) {
@@ -180,30 +245,29 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         } else {
             LiteralRef::new_simple_literal(date)
         };
-        push(d, dcterms("date").as_ref(), lit.into());
+        push(d, v.date.as_ref(), lit.into());
     }
     if let Some(outlet) = doc.meta.outlet.as_deref().filter(|t| !t.trim().is_empty()) {
         push(
             d,
-            dcterms("publisher").as_ref(),
+            v.publisher.as_ref(),
             LiteralRef::new_simple_literal(outlet).into(),
         );
     }
     if let Some(url) = doc.meta.url.as_deref().filter(|t| !t.trim().is_empty()) {
         push(
             d,
-            dcterms("source").as_ref(),
+            v.source.as_ref(),
             LiteralRef::new_simple_literal(url).into(),
         );
     }
 
     // Entities (each IRI once, even if a caller's graph lists it twice).
-    let alt_label = NamedNode::new_unchecked(format!("{SKOS_NS}altLabel"));
-    let mentioned_in = ng("mentionedIn");
+    let alt_label = &v.alt_label;
+    let mentioned_in = &v.mentioned_in;
     let mut entity_nodes: FxHashMap<&str, NamedNode> =
         FxHashMap::with_capacity_and_hasher(doc.entities.len(), Default::default());
     let mut labels_written: FxHashSet<(&str, &str)> = FxHashSet::default();
-    let mut class_nodes: [Option<NamedNode>; EntityType::ALL.len()] = Default::default();
     for e in &doc.entities {
         let first = !entity_nodes.contains_key(e.iri.as_str());
         let s = entity_nodes
@@ -211,9 +275,7 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
             .or_insert_with(|| node(&e.iri))
             .as_ref();
         if first {
-            let class =
-                class_nodes[class_slot(e.kind)].get_or_insert_with(|| node(&e.kind.class_iri()));
-            push(s, rdf::TYPE, class.as_ref().into());
+            push(s, rdf::TYPE, v.classes[class_slot(e.kind)].as_ref().into());
             push(s, rdfs::LABEL, ko(&e.label).into());
         }
         for alias in &e.aliases {
@@ -227,21 +289,21 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     }
 
     // Facts, their reification and their sentences.
-    let evidence = ng("evidence");
-    let rule = ng("rule");
-    let confidence = ng("confidence");
-    let derived = NamedNode::new_unchecked(format!("{PROV_NS}wasDerivedFrom"));
-    let sentence_class = ng("Sentence");
-    let text = ng("text");
-    let start_offset = ng("startOffset");
-    let end_offset = ng("endOffset");
-    let in_document = ng("inDocument");
-    let article_index = ng("articleIndex");
-    let article_title = ng("articleTitle");
-    let properties: Vec<NamedNode> = Relation::ALL
-        .iter()
-        .map(|r| NamedNode::new_unchecked(r.property_iri()))
-        .collect();
+    let VocabularyTerms {
+        evidence,
+        rule,
+        confidence,
+        derived,
+        sentence: sentence_class,
+        text,
+        start_offset,
+        end_offset,
+        in_document,
+        article_index,
+        article_title,
+        properties,
+        ..
+    } = v;
     let mut stated: FxHashSet<(&str, Relation, &str)> =
         FxHashSet::with_capacity_and_hasher(doc.facts.len(), Default::default());
     let mut sentences: FxHashSet<usize> = FxHashSet::default();
