@@ -744,6 +744,11 @@ impl Ontology {
             .map(|&i| &self.org_suffixes[i])
     }
 
+    /// Appends [`Ontology::particle_cuts`] of `word` to `cuts`.
+    pub fn push_particle_cuts(&self, word: &str, cuts: &mut Vec<usize>) {
+        self.particle_index.push_proper_cuts(word, cuts);
+    }
+
     /// The particles a word ends with, longest first, as byte offsets where
     /// each starts (a particle the lexicon lists twice comes twice). Only
     /// particles shorter than the word count.
@@ -830,6 +835,29 @@ impl SuffixIndex {
             }
         }
         &self.entries[node as usize]
+    }
+
+    /// Appends to `out` where the list strings `word` ends with start,
+    /// longest first and once per list position, leaving out the one that
+    /// is all of `word`: what [`SuffixIndex::suffixes`] gives with a cut
+    /// past 0, without building an iterator.
+    fn push_proper_cuts(&self, word: &str, out: &mut Vec<usize>) {
+        let start = out.len();
+        // Found shortest first, reversed at the end.
+        if !word.is_empty() {
+            out.extend(self.entries[0].iter().map(|_| word.len()));
+        }
+        let mut node = 0u32;
+        for (i, c) in word.char_indices().rev() {
+            match self.edges.get(&(node, c)) {
+                Some(&next) => node = next,
+                None => break,
+            }
+            if i > 0 {
+                out.extend(self.entries[node as usize].iter().map(|_| i));
+            }
+        }
+        out[start..].reverse();
     }
 
     /// The longest list string `word` ends with (`whole`: it may be all of
@@ -1049,6 +1077,9 @@ mod tests {
                 .map(|p| w.len() - p.len())
                 .collect();
             assert_eq!(o.particle_cuts(w).collect::<Vec<_>>(), cuts, "{w}");
+            let mut pushed = vec![usize::MAX];
+            o.push_particle_cuts(w, &mut pushed);
+            assert_eq!(pushed[1..], cuts, "{w}");
         }
     }
 

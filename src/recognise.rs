@@ -151,7 +151,7 @@ impl TokenStems {
         let mut spans = Vec::with_capacity(tokens.len());
         for t in tokens {
             let start = cuts.len();
-            cuts.extend(ontology.particle_cuts(&t.text));
+            ontology.push_particle_cuts(&t.text, &mut cuts);
             spans.push((start, cuts.len()));
         }
         TokenStems { cuts, spans }
