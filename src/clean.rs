@@ -140,12 +140,20 @@ const CLUTTER_MARKERS: &[&str] = &[
 
 fn squash(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
-    for c in line.chars() {
-        // Hangul, most of the text, has no case.
-        if is_hangul_syllable(c) {
-            out.push(c);
+    // Characters kept as they are (Hangul, which has no case, and most
+    // ASCII) are copied in runs, from `run` on.
+    let mut run = 0;
+    for (i, c) in line.char_indices() {
+        let as_is = is_hangul_syllable(c)
+            || c.is_ascii()
+                && !c.is_ascii_uppercase()
+                && !c.is_whitespace()
+                && !matches!(c, '[' | ']' | ':' | '|');
+        if as_is {
             continue;
         }
+        out.push_str(&line[run..i]);
+        run = i + c.len_utf8();
         if c.is_whitespace() || matches!(c, '[' | ']' | '•' | '·' | ':' | '|') {
             continue;
         }
@@ -155,6 +163,7 @@ fn squash(line: &str) -> String {
             out.extend(c.to_lowercase());
         }
     }
+    out.push_str(&line[run..]);
     out
 }
 
@@ -226,22 +235,37 @@ pub fn is_sentence_line(line: &str) -> bool {
 fn normalise_line(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut last_space = true;
-    for c in line.chars() {
-        let c = match c {
-            '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' => ' ',
-            '․' | '・' | '‧' | '∙' => '·',
-            c => c,
+    // Characters kept as they are are copied in runs, from `run` on.
+    let mut run = 0;
+    for (i, c) in line.char_indices() {
+        let as_is = match c {
+            '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' | '․' | '・' | '‧' | '∙' => false,
+            ' ' => !last_space,
+            c => !c.is_control(),
         };
-        if c == ' ' {
-            if !last_space {
-                out.push(' ');
+        if as_is {
+            last_space = c == ' ';
+            continue;
+        }
+        out.push_str(&line[run..i]);
+        run = i + c.len_utf8();
+        match c {
+            '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' | ' ' => {
+                // White space after white space (or at the start) is dropped.
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
             }
-            last_space = true;
-        } else if !c.is_control() {
-            out.push(c);
-            last_space = false;
+            '․' | '・' | '‧' | '∙' => {
+                out.push('·');
+                last_space = false;
+            }
+            // Control characters are dropped.
+            _ => {}
         }
     }
+    out.push_str(&line[run..]);
     // A company mark written out: (주)대성정밀 → ㈜대성정밀.
     if out.contains("(주)") || out.contains("( 주 )") {
         return out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
@@ -502,6 +526,71 @@ mod tests {
                 t.split_whitespace().nth(2).is_some(),
                 "{t:?}"
             );
+        }
+    }
+
+    /// `squash` and `normalise_line` as first written, a character at a time.
+    fn squash_by_char(line: &str) -> String {
+        let mut out = String::new();
+        for c in line.chars() {
+            if c.is_whitespace() || matches!(c, '[' | ']' | '•' | '·' | ':' | '|') {
+                continue;
+            }
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        }
+        out
+    }
+
+    fn normalise_line_by_char(line: &str) -> String {
+        let mut out = String::new();
+        let mut last_space = true;
+        for c in line.chars() {
+            let c = match c {
+                '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' => ' ',
+                '․' | '・' | '‧' | '∙' => '·',
+                c => c,
+            };
+            if c == ' ' {
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
+            } else if !c.is_control() {
+                out.push(c);
+                last_space = false;
+            }
+        }
+        if out.contains("(주)") || out.contains("( 주 )") {
+            return out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
+        }
+        out.trim().to_string()
+    }
+
+    #[test]
+    fn line_normalisation_agrees_with_the_character_at_a_time_code() {
+        let pieces = [
+            "가", "a", "A", " ", "  ", "\t", "\u{a0}", "\u{3000}", "\u{200b}", "\u{b}", "\u{1}",
+            "\u{85}", "・", "·", "[", ":", "|", "•", "É", "ß", "İ", "(주)", "주", "(", ")",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let mut longer = Vec::new();
+            for t in &texts {
+                for p in pieces {
+                    longer.push(format!("{t}{p}"));
+                }
+            }
+            texts.extend(longer);
+            texts.sort();
+            texts.dedup();
+        }
+        for t in &texts {
+            assert_eq!(squash(t), squash_by_char(t), "{t:?}");
+            assert_eq!(normalise_line(t), normalise_line_by_char(t), "{t:?}");
         }
     }
 
