@@ -67,6 +67,22 @@ fn write_literal(out: &mut Vec<u8>, literal: LiteralRef<'_>) {
     }
 }
 
+/// The bytes that start something [`write_quoted`] escapes: controls,
+/// `"`, `\\`, DEL, and the first byte of U+FFFE / U+FFFF.
+const MAY_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0x7F] = true;
+    table[0xEF] = true;
+    table
+};
+
 /// A string between double quotes, escaped as `oxrdf` escapes it.
 fn write_quoted(out: &mut Vec<u8>, value: &str) {
     out.reserve(value.len() + 2);
@@ -76,6 +92,11 @@ fn write_quoted(out: &mut Vec<u8>, value: &str) {
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
+        // Most bytes are copied as they are: skip them by a table look-up.
+        if !MAY_ESCAPE[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
         let b = bytes[i];
         let escape: Option<(usize, &[u8])> = match b {
             0x08 => Some((1, b"\\b")),
