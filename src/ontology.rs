@@ -261,7 +261,7 @@ pub struct Ontology {
     /// Every non-empty beginning of a key of `sector_index`.
     sector_prefixes: FxHashSet<String>,
     /// The first character of every key of `sector_index`.
-    sector_initials: FxHashSet<char>,
+    sector_initials: CharSet,
     /// Titles, longest first.
     pub titles: Vec<TitleEntry>,
     title_index: SuffixIndex,
@@ -346,7 +346,7 @@ impl Ontology {
             sectors: Vec::new(),
             sector_index: FxHashMap::default(),
             sector_prefixes: FxHashSet::default(),
-            sector_initials: FxHashSet::default(),
+            sector_initials: CharSet::default(),
             titles: Vec::new(),
             title_index: SuffixIndex::default(),
             org_suffixes: Vec::new(),
@@ -470,7 +470,9 @@ impl Ontology {
             let idx = self.sectors.len();
             for name in std::iter::once(&entry.label).chain(&entry.aliases) {
                 let key = sector_key(name);
-                self.sector_initials.extend(key.chars().next());
+                if let Some(c) = key.chars().next() {
+                    self.sector_initials.insert(c);
+                }
                 for (cut, c) in key.char_indices() {
                     self.sector_prefixes
                         .insert(key[..cut + c.len_utf8()].to_string());
@@ -699,7 +701,7 @@ impl Ontology {
             Some(c) => c.to_ascii_lowercase(),
             None => return false,
         };
-        self.sector_initials.contains(&first)
+        self.sector_initials.contains(first)
     }
 
     /// Whether `word` is a known place (country or region).
@@ -757,6 +759,43 @@ impl Ontology {
             .suffixes(word)
             .filter(|&(cut, _)| cut > 0)
             .flat_map(|(cut, entries)| std::iter::repeat_n(cut, entries.len()))
+    }
+}
+
+/// A set of characters: a bit per character of the Basic Multilingual
+/// Plane (8 KiB), a hash set for the others.
+#[derive(Debug, Clone)]
+struct CharSet {
+    bmp: Vec<u64>,
+    others: FxHashSet<char>,
+}
+
+impl Default for CharSet {
+    fn default() -> CharSet {
+        CharSet {
+            bmp: vec![0; 0x10000 / 64],
+            others: FxHashSet::default(),
+        }
+    }
+}
+
+impl CharSet {
+    fn insert(&mut self, c: char) {
+        let u = c as usize;
+        match self.bmp.get_mut(u / 64) {
+            Some(word) => *word |= 1 << (u % 64),
+            None => {
+                self.others.insert(c);
+            }
+        }
+    }
+
+    fn contains(&self, c: char) -> bool {
+        let u = c as usize;
+        match self.bmp.get(u / 64) {
+            Some(word) => word & (1 << (u % 64)) != 0,
+            None => self.others.contains(&c),
+        }
     }
 }
 
@@ -1016,6 +1055,21 @@ mod tests {
     }
 
     /// The indexed look-ups give what scanning the longest-first lists gives.
+    #[test]
+    fn char_sets_hold_what_was_put_in() {
+        let mut set = CharSet::default();
+        let members = ['a', '가', '힣', '\u{ffff}', '\u{10000}', '😀'];
+        for c in members {
+            set.insert(c);
+        }
+        for c in members {
+            assert!(set.contains(c), "{c:?}");
+        }
+        for c in ['b', '각', '\u{fffe}', '\u{10001}', '\0'] {
+            assert!(!set.contains(c), "{c:?}");
+        }
+    }
+
     #[test]
     fn words_no_sector_begins_like_are_no_sector() {
         let o = Ontology::load(None).expect("built-in ontology");
