@@ -19,7 +19,7 @@ use newsgraph::params::QueryParam;
 use newsgraph::pipeline::{ExtractOptions, Extracted, StreamStage, StreamSummary};
 use newsgraph::query::{self, ResultsFormat};
 use newsgraph::shard::Shard;
-use newsgraph::store::{self, GraphStore, PREFIXES};
+use newsgraph::store::{self, GraphStore, OpenFiles, PREFIXES};
 
 const EXIT_HELP: &str = "\
 Exit status: 0 on success; 1 when some inputs were skipped (the rest was \
@@ -40,6 +40,11 @@ struct Cli {
     /// Use a temporary in-memory store instead of --store (nothing is kept).
     #[arg(long, global = true)]
     in_memory: bool,
+    /// At most this many files of the store stay open, which bounds memory
+    /// on large stores (each open file holds its index); 0: as many as the
+    /// file-descriptor limit allows.
+    #[arg(long, global = true, value_name = "N", default_value_t = 512)]
+    max_open_files: u32,
     /// Ontology directory (default: the ontology built into the binary).
     #[arg(long, global = true, value_name = "DIR")]
     ontology: Option<PathBuf>,
@@ -489,14 +494,22 @@ fn open_existing(cli: &Cli) -> Result<GraphStore> {
             cli.store.display()
         );
     }
-    Ok(GraphStore::open_existing(&cli.store)?)
+    Ok(GraphStore::open_existing_with(&cli.store, open_files(cli))?)
+}
+
+/// The `--max-open-files` of the command line.
+fn open_files(cli: &Cli) -> OpenFiles {
+    match cli.max_open_files {
+        0 => OpenFiles::AsManyAsAllowed,
+        n => OpenFiles::Limit(n),
+    }
 }
 
 fn open_for_write(cli: &Cli) -> Result<GraphStore> {
     if cli.in_memory {
         Ok(GraphStore::in_memory()?)
     } else {
-        Ok(GraphStore::open(&cli.store)?)
+        Ok(GraphStore::open_with(&cli.store, open_files(cli))?)
     }
 }
 

@@ -34,7 +34,7 @@ use oxigraph::model::{
     GraphNameRef, LiteralRef, NamedNode, NamedNodeRef, Quad, QuadRef, Term, TermRef,
 };
 use oxigraph::sparql::{QueryResults, QuerySolution, SparqlEvaluator};
-use oxigraph::store::{StorageError, Store};
+use oxigraph::store::{StorageError, Store, StoreOptions};
 
 use crate::model::{DocumentGraph, EntityType, Relation, ONTOLOGY_NS};
 use crate::{Error, Result};
@@ -684,11 +684,43 @@ fn describe_open_error(e: &StorageError) -> String {
     }
 }
 
+/// How many of the store's files RocksDB keeps open at once.
+///
+/// Each open file holds its index blocks in memory, so with no limit the
+/// memory of a process grows with the store: a build of a million pages
+/// keeps some 2 500 files open. A limit bounds that memory; files beyond
+/// it are reopened when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenFiles {
+    /// At most this many (RocksDB raises anything below 20 to 20).
+    Limit(u32),
+    /// As many as the process's file-descriptor limit allows (Oxigraph's
+    /// default).
+    AsManyAsAllowed,
+}
+
+impl OpenFiles {
+    /// The default limit of [`GraphStore::open`].
+    pub const DEFAULT: OpenFiles = OpenFiles::Limit(512);
+}
+
+impl Default for OpenFiles {
+    fn default() -> OpenFiles {
+        OpenFiles::DEFAULT
+    }
+}
+
 impl GraphStore {
     /// Opens the on-disk store at `path`, creating the directory and an empty
     /// store if it does not exist. A directory that exists but holds
-    /// something else, or a corrupt store, gives [`Error::Store`].
+    /// something else, or a corrupt store, gives [`Error::Store`]. At most
+    /// [`OpenFiles::DEFAULT`] files of the store stay open.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, OpenFiles::default())
+    }
+
+    /// [`GraphStore::open`] with a limit on the files kept open.
+    pub fn open_with(path: &Path, open_files: OpenFiles) -> Result<Self> {
         let err = |message: String| Error::Store {
             path: path.to_path_buf(),
             message,
@@ -712,7 +744,12 @@ impl GraphStore {
             std::fs::create_dir_all(path)
                 .map_err(|e| err(format!("cannot create the directory: {e}")))?;
         }
-        let store = Store::open(path).map_err(|e| err(describe_open_error(&e)))?;
+        let options = match open_files {
+            OpenFiles::Limit(n) => StoreOptions::default().with_max_open_files(n),
+            OpenFiles::AsManyAsAllowed => StoreOptions::default(),
+        };
+        let store =
+            Store::open_with_options(path, options).map_err(|e| err(describe_open_error(&e)))?;
         remove_stale_bulk_files(path);
         Ok(GraphStore {
             store,
@@ -723,6 +760,11 @@ impl GraphStore {
     /// Opens the on-disk store at `path`, which must exist already (for
     /// reading commands: they should not create an empty store by mistake).
     pub fn open_existing(path: &Path) -> Result<Self> {
+        Self::open_existing_with(path, OpenFiles::default())
+    }
+
+    /// [`GraphStore::open_existing`] with a limit on the files kept open.
+    pub fn open_existing_with(path: &Path, open_files: OpenFiles) -> Result<Self> {
         if !path.exists() {
             return Err(Error::Store {
                 path: path.to_path_buf(),
@@ -741,7 +783,7 @@ impl GraphStore {
                 });
             }
         }
-        Self::open(path)
+        Self::open_with(path, open_files)
     }
 
     /// A fresh, empty store in memory.

@@ -422,3 +422,51 @@ fn cargo_run_means_the_newsgraph_binary() {
             .expect("script");
     assert!(script.contains("cargo run --release"), "{script}");
 }
+
+#[test]
+fn a_store_with_more_files_than_may_stay_open_reads_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    // A commit per document: several files per index, more than 20 in all.
+    newsgraph([
+        "-q",
+        "--max-open-files",
+        "20",
+        "--store",
+        s(&db),
+        "build",
+        "--commit-every",
+        "1",
+        s(&seeds()),
+    ])
+    .ok();
+    let files = std::fs::read_dir(&db)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sst"))
+        })
+        .count();
+    assert!(files > 20, "{files} table files");
+    let counts = |limit: &str| {
+        let out = newsgraph(["--max-open-files", limit, "--store", s(&db), "stats"]).ok();
+        out.stdout
+            .replace(char::is_whitespace, "")
+            .split("sizeondisk")
+            .next()
+            .map(str::to_string)
+    };
+    let limited = counts("20");
+    assert_eq!(limited, counts("0"));
+    assert_eq!(limited, counts("512"));
+    let reference = build_seeds(tmp.path());
+    let full = newsgraph(["--store", s(&reference), "stats"]).ok();
+    assert_eq!(
+        limited,
+        full.stdout
+            .replace(char::is_whitespace, "")
+            .split("sizeondisk")
+            .next()
+            .map(str::to_string)
+    );
+}
