@@ -486,13 +486,14 @@ impl<'o> Recogniser<'o> {
             return None;
         }
         // 광산구청 → 광산구: an office stands for its government.
-        let offices = if name.ends_with('청') { 3 } else { 0 };
-        for &(office, gov, class) in [
+        let office_like = name.ends_with('청');
+        for (office, gov, class) in [
             ("구청", "구", OrgClass::District),
             ("군청", "군", OrgClass::County),
             ("시청", "시", OrgClass::City),
-        ][..offices]
-            .iter()
+        ]
+        .into_iter()
+        .filter(|_| office_like)
         {
             if let Some(base) = name
                 .strip_suffix(office)
