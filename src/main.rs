@@ -40,10 +40,10 @@ struct Cli {
     /// Use a temporary in-memory store instead of --store (nothing is kept).
     #[arg(long, global = true)]
     in_memory: bool,
-    /// At most this many files of the store stay open, which bounds memory
-    /// on large stores (each open file holds its index); 0: as many as the
-    /// file-descriptor limit allows.
-    #[arg(long, global = true, value_name = "N", default_value_t = 512)]
+    /// At most this many files of the store stay open (for systems with few
+    /// file descriptors to spare; files beyond it are reopened when read).
+    /// 0, the default: as many as the file-descriptor limit allows.
+    #[arg(long, global = true, value_name = "N", default_value_t = 0)]
     max_open_files: u32,
     /// Ontology directory (default: the ontology built into the binary).
     #[arg(long, global = true, value_name = "DIR")]

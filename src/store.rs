@@ -685,36 +685,22 @@ fn describe_open_error(e: &StorageError) -> String {
 }
 
 /// How many of the store's files RocksDB keeps open at once.
-///
-/// Each open file holds its index blocks in memory, so with no limit the
-/// memory of a process grows with the store: a build of a million pages
-/// keeps some 2 500 files open. A limit bounds that memory; files beyond
-/// it are reopened when read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OpenFiles {
-    /// At most this many (RocksDB raises anything below 20 to 20).
+    /// At most this many (RocksDB raises anything below 20 to 20): for
+    /// systems with few file descriptors to spare. Files beyond it are
+    /// reopened when read.
     Limit(u32),
     /// As many as the process's file-descriptor limit allows (Oxigraph's
-    /// default).
+    /// default; a store of a million pages has some 2 800 files).
+    #[default]
     AsManyAsAllowed,
-}
-
-impl OpenFiles {
-    /// The default limit of [`GraphStore::open`].
-    pub const DEFAULT: OpenFiles = OpenFiles::Limit(512);
-}
-
-impl Default for OpenFiles {
-    fn default() -> OpenFiles {
-        OpenFiles::DEFAULT
-    }
 }
 
 impl GraphStore {
     /// Opens the on-disk store at `path`, creating the directory and an empty
     /// store if it does not exist. A directory that exists but holds
-    /// something else, or a corrupt store, gives [`Error::Store`]. At most
-    /// [`OpenFiles::DEFAULT`] files of the store stay open.
+    /// something else, or a corrupt store, gives [`Error::Store`].
     pub fn open(path: &Path) -> Result<Self> {
         Self::open_with(path, OpenFiles::default())
     }
