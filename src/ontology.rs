@@ -733,6 +733,13 @@ impl Ontology {
             .map(|(_, entries)| &self.org_suffixes[entries[0]])
     }
 
+    /// Whether `word` may end with an organisation ending: when not,
+    /// [`Ontology::org_suffix`] is `None` (one hash look-up instead of a
+    /// walk).
+    pub fn may_end_org_suffix(&self, word: &str) -> bool {
+        self.org_suffix_index.may_end(word)
+    }
+
     /// The organisation endings that are exactly `word`, longest-first
     /// order of [`Ontology::org_suffixes`] (one, unless the lexicon lists
     /// an ending twice).
@@ -874,6 +881,16 @@ impl SuffixIndex {
             }
         }
         &self.entries[node as usize]
+    }
+
+    /// Whether `word` may end with a list string: its last character ends
+    /// one (or the list holds the empty string).
+    fn may_end(&self, word: &str) -> bool {
+        !self.entries[0].is_empty()
+            || word
+                .chars()
+                .next_back()
+                .is_some_and(|c| self.edges.contains_key(&(0, c)))
     }
 
     /// Appends to `out` where the list strings `word` ends with start,
@@ -1124,6 +1141,7 @@ mod tests {
                 suffix.map(|s| s.suffix.as_str()),
                 "{w}"
             );
+            assert!(o.may_end_org_suffix(w) || suffix.is_none(), "{w}");
             let cuts: Vec<usize> = o
                 .particles
                 .iter()

@@ -482,11 +482,17 @@ impl<'o> Recogniser<'o> {
             };
             return Some((Some(entry.canonical.clone()), entry.class, strength));
         }
+        // Past the gazetteer, only an office, a company mark or a name
+        // ending makes an organisation.
+        let office_like = name.ends_with('청');
+        let marked = name.starts_with(['㈜', '(']) || name.ends_with(['㈜', ')']);
+        if !(office_like || marked || o.may_end_org_suffix(name)) {
+            return None;
+        }
         if name.chars().nth(2).is_none() || o.is_place(name) {
             return None;
         }
         // 광산구청 → 광산구: an office stands for its government.
-        let office_like = name.ends_with('청');
         for (office, gov, class) in [
             ("구청", "구", OrgClass::District),
             ("군청", "군", OrgClass::County),
@@ -508,7 +514,6 @@ impl<'o> Recogniser<'o> {
             }
         }
         // ㈜해양수소에너지, (주)대성정밀, 대성정밀㈜: companies by their mark.
-        let marked = name.starts_with(['㈜', '(']) || name.ends_with(['㈜', ')']);
         for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"]
             .into_iter()
             .filter(|_| marked)
