@@ -277,6 +277,11 @@ fn normalise_line(line: &str) -> String {
 /// The first `YYYY-MM-DD`-like date in a line (`2023년02월17일`, `2019-05-08`,
 /// `2026.02.11`), normalised.
 pub fn find_date(line: &str) -> Option<String> {
+    // The numbers must parse as ASCII digits: a line without one has no
+    // date (the pattern's Unicode `\d` alone would find none that parses).
+    if !line.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let caps = patterns().date.captures(line)?;
     let year: u32 = caps[1].parse().ok()?;
     let month: u32 = caps[2].parse().ok()?;
