@@ -138,6 +138,7 @@ pub fn stems_iter<'w, 'o>(
 /// The particle splits of every token of a sentence, found once: what
 /// [`stems_iter`] gives for a token, without walking the particle list
 /// again each time a rule looks at the word.
+#[derive(Default)]
 struct TokenStems {
     /// The byte offsets where particles start, token after token.
     cuts: Vec<usize>,
@@ -146,15 +147,15 @@ struct TokenStems {
 }
 
 impl TokenStems {
-    fn new(tokens: &[Token], ontology: &Ontology) -> TokenStems {
-        let mut cuts = Vec::with_capacity(tokens.len());
-        let mut spans = Vec::with_capacity(tokens.len());
+    /// Makes these the stems of `tokens` (reusing the buffers).
+    fn fill(&mut self, tokens: &[Token], ontology: &Ontology) {
+        self.cuts.clear();
+        self.spans.clear();
         for t in tokens {
-            let start = cuts.len();
-            ontology.push_particle_cuts(&t.text, &mut cuts);
-            spans.push((start, cuts.len()));
+            let start = self.cuts.len();
+            ontology.push_particle_cuts(&t.text, &mut self.cuts);
+            self.spans.push((start, self.cuts.len()));
         }
-        TokenStems { cuts, spans }
     }
 
     /// [`stems_iter`] of token `i`'s text.
@@ -638,8 +639,9 @@ pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
         by_name: Default::default(),
     };
     let mut out = Vec::with_capacity(sentences.len());
+    let mut scratch = SentenceScratch::default();
     for sentence in sentences {
-        out.push(recognise_sentence(&mut r, &sentence.text));
+        out.push(recognise_sentence(&mut r, &sentence.text, &mut scratch));
     }
     merge_prefixed_forms(&mut r, &mut out);
     // Weak mentions survive only where the entity is strong somewhere.
@@ -734,13 +736,35 @@ fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMention
 
 const ACTING_PARTICLES: &[&str] = &["은", "는", "이", "가", "와", "과", "께서", "도"];
 
-fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
+/// The working buffers of [`recognise_sentence`], kept from one sentence
+/// to the next so that they allocate once per document.
+#[derive(Default)]
+struct SentenceScratch {
+    stems: TokenStems,
+    covered: Vec<bool>,
+    taken: Vec<bool>,
+    items: Vec<usize>,
+}
+
+fn recognise_sentence(
+    r: &mut Recogniser<'_>,
+    text: &str,
+    scratch: &mut SentenceScratch,
+) -> SentenceMentions {
     let o = r.ontology;
     let tokens = tokenize(text);
-    let stems = TokenStems::new(&tokens, o);
+    let SentenceScratch {
+        stems,
+        covered,
+        taken,
+        items,
+    } = scratch;
+    stems.fill(&tokens, o);
+    let stems: &TokenStems = stems;
     let mut mentions: Vec<Mention> = Vec::new();
     let mut titles: Vec<TitleMention> = Vec::new();
-    let mut covered = vec![false; tokens.len()];
+    covered.clear();
+    covered.resize(tokens.len(), false);
 
     // 1. Quoted organisation names: ‘광주산업 르네상스 전담팀(TF)’.
     let mut i = 0;
@@ -1348,7 +1372,7 @@ fn recognise_sentence(r: &mut Recogniser<'_>, text: &str) -> SentenceMentions {
     }
 
     // 4. Sectors.
-    sectors_in(r, &tokens, &stems, &covered, &mut mentions);
+    sectors_in(r, &tokens, stems, covered, &mut mentions, taken, items);
 
     mentions.sort_by_key(|m| (m.first, m.last));
     SentenceMentions {
@@ -1605,9 +1629,12 @@ fn sectors_in(
     stems: &TokenStems,
     covered: &[bool],
     mentions: &mut Vec<Mention>,
+    taken: &mut Vec<bool>,
+    items: &mut Vec<usize>,
 ) {
     let o = r.ontology;
-    let mut taken = covered.to_vec();
+    taken.clear();
+    taken.extend_from_slice(covered);
     let push = |r: &mut Recogniser<'_>,
                 mentions: &mut Vec<Mention>,
                 label: &str,
@@ -1801,7 +1828,6 @@ fn sectors_in(
     }
     // Coordinated lists where most items are sectors: the rest are too
     // (가전, 자율주행차, 로봇, 사물인터넷, 가상현실, 스마트공장 등).
-    let mut items: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         items.clear();
@@ -1823,7 +1849,7 @@ fn sectors_in(
                 })
                 .count();
             if sectors * 2 >= items.len() {
-                for &t in &items {
+                for &t in items.iter() {
                     if taken[t] {
                         continue;
                     }
@@ -1966,7 +1992,10 @@ mod tests {
             "광주시는 e-모빌리티와 인공지능(AI) 산업을, 한국전력공사의 위원장에게 \
              ‘TF’를 맡겼으며 은 는 이가 께서도 X-ray 3.0으로부터",
         );
-        let stems = TokenStems::new(&tokens, &o);
+        let mut stems = TokenStems::default();
+        // Filled twice: what an earlier sentence left must not remain.
+        stems.fill(&tokenize("광주시는 인공지능 산업을 키운다"), &o);
+        stems.fill(&tokens, &o);
         for (i, t) in tokens.iter().enumerate() {
             let cached: Vec<_> = stems.of(&tokens, i).collect();
             assert_eq!(
