@@ -1235,7 +1235,7 @@ fn recognise_sentence(
             name_end -= 1;
         }
         let mut names: Vec<(usize, String)> = Vec::new();
-        if let Some((first, name)) = person_before(r, &tokens, &covered, name_end) {
+        if let Some((first, name)) = person_before(r, &tokens, covered, name_end) {
             names.push((first, name));
             // 최지현·박수기 시의원: names joined by middle dots share the title.
             let mut first = names[0].0;
