@@ -154,17 +154,23 @@ fn squash(line: &str) -> String {
         }
         out.push_str(&line[run..i]);
         run = i + c.len_utf8();
-        if c.is_whitespace() || matches!(c, '[' | ']' | '•' | '·' | ':' | '|') {
-            continue;
-        }
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
+        push_squashed(&mut out, c);
     }
     out.push_str(&line[run..]);
     out
+}
+
+/// Appends what [`squash`] makes of one character: nothing for white space
+/// and the separators it drops, else the character in lower case.
+fn push_squashed(out: &mut String, c: char) {
+    if c.is_whitespace() || matches!(c, '[' | ']' | '•' | '·' | ':' | '|') {
+        return;
+    }
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else {
+        out.extend(c.to_lowercase());
+    }
 }
 
 fn is_hangul_syllable(c: char) -> bool {
@@ -513,18 +519,7 @@ mod tests {
         let pieces = [
             "가", "a", " ", "\u{3000}", "\u{a0}", "\u{b}", "\u{85}", "ㄱ", "힣", "é", "\n",
         ];
-        let mut texts = vec![String::new()];
-        for _ in 0..5 {
-            let mut longer = Vec::new();
-            for t in &texts {
-                for p in pieces {
-                    longer.push(format!("{t}{p}"));
-                }
-            }
-            texts.extend(longer);
-            texts.sort();
-            texts.dedup();
-        }
+        let texts = crate::test_support::every_sequence(&pieces, 5);
         for t in &texts {
             assert_eq!(
                 has_three_words(t),
@@ -534,18 +529,13 @@ mod tests {
         }
     }
 
-    /// `squash` and `normalise_line` as first written, a character at a time.
+    /// `squash` and `normalise_line` as first written, a character at a
+    /// time (the fast `squash` copies runs and hands the rest to
+    /// `push_squashed`).
     fn squash_by_char(line: &str) -> String {
         let mut out = String::new();
         for c in line.chars() {
-            if c.is_whitespace() || matches!(c, '[' | ']' | '•' | '·' | ':' | '|') {
-                continue;
-            }
-            if c.is_ascii() {
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.extend(c.to_lowercase());
-            }
+            push_squashed(&mut out, c);
         }
         out
     }
@@ -581,18 +571,7 @@ mod tests {
             "가", "a", "A", " ", "  ", "\t", "\u{a0}", "\u{3000}", "\u{200b}", "\u{b}", "\u{1}",
             "\u{85}", "・", "·", "[", ":", "|", "•", "É", "ß", "İ", "(주)", "주", "(", ")",
         ];
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            let mut longer = Vec::new();
-            for t in &texts {
-                for p in pieces {
-                    longer.push(format!("{t}{p}"));
-                }
-            }
-            texts.extend(longer);
-            texts.sort();
-            texts.dedup();
-        }
+        let texts = crate::test_support::every_sequence(&pieces, 4);
         for t in &texts {
             assert_eq!(squash(t), squash_by_char(t), "{t:?}");
             assert_eq!(normalise_line(t), normalise_line_by_char(t), "{t:?}");

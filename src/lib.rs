@@ -28,5 +28,7 @@ pub mod serve;
 pub mod shard;
 pub mod spill;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 
 pub use error::{Error, Result};

@@ -185,19 +185,7 @@ mod tests {
             "가", "다.", "1.", "!", "?", ".", "”", "’", ")", "」", "\"", " ", "  ", "\n",
             "\u{3000}", "a", "2", "요?", "다.”", "...",
         ];
-        // Every sequence of up to four pieces.
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            let mut longer = Vec::new();
-            for t in &texts {
-                for p in pieces {
-                    longer.push(format!("{t}{p}"));
-                }
-            }
-            texts.extend(longer);
-            texts.sort();
-            texts.dedup();
-        }
+        let texts = crate::test_support::every_sequence(&pieces, 4);
         for t in &texts {
             assert_eq!(split_sentences(t), split_sentences_by_index(t), "{t:?}");
         }
