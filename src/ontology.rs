@@ -694,14 +694,9 @@ impl Ontology {
     /// character of its [`sector_key`] begins one. When not, neither `word`
     /// nor any beginning of it is a sector ([`Ontology::sector`] is `None`).
     pub fn may_begin_sector(&self, word: &str) -> bool {
-        // What [`push_sector_key_char`] makes of the first character that
-        // is not white space.
-        let first = match word.chars().find(|c| !c.is_whitespace()) {
-            Some('・' | '․' | '‧' | '∙') => '·',
-            Some(c) => c.to_ascii_lowercase(),
-            None => return false,
-        };
-        self.sector_initials.contains(first)
+        word.chars()
+            .find_map(sector_key_char)
+            .is_some_and(|first| self.sector_initials.contains(first))
     }
 
     /// Whether `word` is a known place (country or region).
@@ -893,26 +888,32 @@ impl SuffixIndex {
                 .is_some_and(|c| self.edges.contains_key(&(0, c)))
     }
 
+    /// The list strings `word` ends with, shortest first, as (byte offset
+    /// where each starts in `word`, trie node): the walk from the word's
+    /// last character that every look-up below shares.
+    fn walk<'s>(&'s self, word: &'s str) -> impl Iterator<Item = (usize, u32)> + 's {
+        let empty = (!self.entries[0].is_empty()).then_some((word.len(), 0));
+        let mut chars = word.char_indices().rev();
+        let mut node = 0u32;
+        empty.into_iter().chain(std::iter::from_fn(move || loop {
+            let (i, c) = chars.next()?;
+            node = *self.edges.get(&(node, c))?;
+            if !self.entries[node as usize].is_empty() {
+                return Some((i, node));
+            }
+        }))
+    }
+
     /// Appends to `out` where the list strings `word` ends with start,
     /// longest first and once per list position, leaving out the one that
     /// is all of `word`: what [`SuffixIndex::suffixes`] gives with a cut
     /// past 0, without building an iterator.
     fn push_proper_cuts(&self, word: &str, out: &mut Vec<usize>) {
         let start = out.len();
-        // Found shortest first, reversed at the end.
-        if !word.is_empty() {
-            out.extend(self.entries[0].iter().map(|_| word.len()));
+        for (cut, node) in self.walk(word).filter(|&(cut, _)| cut > 0) {
+            out.extend(self.entries[node as usize].iter().map(|_| cut));
         }
-        let mut node = 0u32;
-        for (i, c) in word.char_indices().rev() {
-            match self.edges.get(&(node, c)) {
-                Some(&next) => node = next,
-                None => break,
-            }
-            if i > 0 {
-                out.extend(self.entries[node as usize].iter().map(|_| i));
-            }
-        }
+        // Found shortest first.
         out[start..].reverse();
     }
 
@@ -921,21 +922,10 @@ impl SuffixIndex {
     /// positions in the list. The first of [`SuffixIndex::suffixes`] (that
     /// starts past 0 unless `whole`), without listing the others.
     fn longest_suffix(&self, word: &str, whole: bool) -> Option<(usize, &[usize])> {
-        let mut longest = None;
-        if !self.entries[0].is_empty() && (whole || !word.is_empty()) {
-            longest = Some((word.len(), 0u32));
-        }
-        let mut node = 0u32;
-        for (i, c) in word.char_indices().rev() {
-            match self.edges.get(&(node, c)) {
-                Some(&next) => node = next,
-                None => break,
-            }
-            if !self.entries[node as usize].is_empty() && (whole || i > 0) {
-                longest = Some((i, node));
-            }
-        }
-        longest.map(|(cut, node)| (cut, self.entries[node as usize].as_slice()))
+        self.walk(word)
+            .filter(|&(cut, _)| whole || cut > 0)
+            .last()
+            .map(|(cut, node)| (cut, self.entries[node as usize].as_slice()))
     }
 
     /// The list strings `word` ends with, longest first: the byte offset
@@ -946,18 +936,8 @@ impl SuffixIndex {
             len: 0,
             more: Vec::new(),
         };
-        if !self.entries[0].is_empty() {
-            found.push((word.len(), 0));
-        }
-        let mut node = 0u32;
-        for (i, c) in word.char_indices().rev() {
-            match self.edges.get(&(node, c)) {
-                Some(&next) => node = next,
-                None => break,
-            }
-            if !self.entries[node as usize].is_empty() {
-                found.push((i, node));
-            }
+        for m in self.walk(word) {
+            found.push(m);
         }
         std::iter::from_fn(move || found.pop())
             .map(|(cut, node)| (cut, self.entries[node as usize].as_slice()))
@@ -990,17 +970,25 @@ pub fn push_sector_key(key: &mut String, name: &str) {
 /// Appends the [`sector_key`] of one character to `key`.
 #[inline]
 pub fn push_sector_key_char(key: &mut String, c: char) {
+    if let Some(k) = sector_key_char(c) {
+        key.push(k);
+    }
+}
+
+/// What one character is in a [`sector_key`]: nothing for white space,
+/// Latin letters in lower case, middle dots unified.
+#[inline]
+fn sector_key_char(c: char) -> Option<char> {
     if ('가'..='힣').contains(&c) {
-        key.push(c);
-        return;
+        return Some(c);
     }
     if c.is_whitespace() {
-        return;
+        return None;
     }
-    key.push(match c {
+    Some(match c {
         '・' | '․' | '‧' | '∙' => '·',
         c => c.to_ascii_lowercase(),
-    });
+    })
 }
 
 fn check_turtle(path: &Path, text: &str) -> Result<()> {
