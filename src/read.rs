@@ -261,12 +261,15 @@ pub fn read_document(file: &InputFile) -> Result<RawDocument> {
 fn read_page(file: &InputFile, bytes: &[u8], is_html: bool) -> RawDocument {
     let declared = declared_charset(bytes)
         .and_then(|label| encoding_rs::Encoding::for_label(label.as_bytes()));
-    let (text, encoding) = match declared {
-        Some(enc) if as_utf8(bytes).is_none() => {
+    // Valid UTF-8 is read as such whatever the page declares; otherwise
+    // the declared charset, else the detected one.
+    let (text, encoding) = match (as_utf8(without_bom(bytes)), declared) {
+        (Some(text), _) => (text.to_string(), "UTF-8"),
+        (None, Some(enc)) => {
             let (text, actual, _) = enc.decode(bytes);
             (text.into_owned(), actual.name())
         }
-        _ => decode(bytes),
+        (None, None) => decode_detected(without_bom(bytes)),
     };
     let mut doc = RawDocument {
         id: file.id.clone(),
@@ -443,10 +446,20 @@ fn as_utf8(bytes: &[u8]) -> Option<&str> {
 /// Decodes bytes: UTF-8 (a BOM is dropped) when valid, otherwise the
 /// encoding detected from the bytes (EUC-KR/CP949 for Korean pages).
 pub fn decode(bytes: &[u8]) -> (String, &'static str) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Some(text) = as_utf8(bytes) {
-        return (text.to_string(), "UTF-8");
+    let bytes = without_bom(bytes);
+    match as_utf8(bytes) {
+        Some(text) => (text.to_string(), "UTF-8"),
+        None => decode_detected(bytes),
     }
+}
+
+/// `bytes` without a leading UTF-8 byte-order mark.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Decodes bytes that are not UTF-8 in the encoding detected from them.
+fn decode_detected(bytes: &[u8]) -> (String, &'static str) {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     let encoding = detector.guess(None, chardetng::Utf8Detection::Deny);
