@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 use rustc_hash::FxHashSet;
 
+use crate::model::is_hangul_syllable;
+
 /// One article of a page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Article {
@@ -173,10 +175,6 @@ fn push_squashed(out: &mut String, c: char) {
     }
 }
 
-fn is_hangul_syllable(c: char) -> bool {
-    ('가'..='힣').contains(&c)
-}
-
 /// Trims white space off both ends of `line` without reallocating.
 fn trim_in_place(line: &mut String) {
     let end = line.trim_end().len();
@@ -207,7 +205,8 @@ fn has_three_words(text: &str) -> bool {
         let b = bytes[i];
         let (space, len) = match b {
             0x00..=0x7F => (b.is_ascii_whitespace() || b == 0x0B, 1),
-            // Lead bytes of Hangul syllables (U+AC00–U+D7A3).
+            // Lead bytes of U+A000–U+DFFF, Hangul syllables among them:
+            // none of these is white space.
             0xEA..=0xED => (false, 3),
             _ => {
                 let c = text[i..].chars().next().unwrap_or(' ');

@@ -215,6 +215,11 @@ pub fn entity_iri(kind: EntityType, canonical: &str) -> String {
     iri
 }
 
+/// Whether `c` is a precomposed Hangul syllable (가–힣), most of the text.
+pub fn is_hangul_syllable(c: char) -> bool {
+    ('가'..='힣').contains(&c)
+}
+
 /// Escapes a name for use in an IRI path segment. Hangul and other
 /// non-ASCII letters stay readable (IRIs allow them); spaces become `_`;
 /// every other character an IRI path segment does not allow as it is

@@ -10,7 +10,7 @@
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-use crate::model::{EntityType, Sentence};
+use crate::model::{is_hangul_syllable, EntityType, Sentence};
 use crate::ontology::{
     push_sector_key, push_sector_key_char, sector_key, Ontology, OrgClass, TitleEntry, TitleImplies,
 };
@@ -109,12 +109,8 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
     tokens
 }
 
-fn is_hangul(c: char) -> bool {
-    ('가'..='힣').contains(&c)
-}
-
 fn hangul_len(s: &str) -> Option<usize> {
-    s.chars().all(is_hangul).then(|| s.chars().count())
+    s.chars().all(is_hangul_syllable).then(|| s.chars().count())
 }
 
 /// A word with a particle stripped: (stem, particle). The word itself
@@ -265,7 +261,7 @@ pub fn fullest_name<'a>(
         .filter(|n| !generic_names.contains(n) && !n.contains('('))
         .max_by_key(|n| {
             (
-                n.chars().filter(|c| is_hangul(*c)).count() + n.chars().count(),
+                n.chars().filter(|c| is_hangul_syllable(*c)).count() + n.chars().count(),
                 std::cmp::Reverse(0),
             )
         })
@@ -1427,7 +1423,7 @@ fn body_name_anchor(
         }
         let plain = prev
             .chars()
-            .all(|c| is_hangul(c) || c.is_ascii_alphanumeric())
+            .all(|c| is_hangul_syllable(c) || c.is_ascii_alphanumeric())
             && stems_iter(prev, o).nth(1).is_none()
             && ![
                 "한", "된", "는", "던", "고", "며", "서", "해", "게", "인", "적", "들",
