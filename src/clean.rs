@@ -243,31 +243,28 @@ fn normalise_line(line: &str) -> String {
     // Characters kept as they are are copied in runs, from `run` on.
     let mut run = 0;
     for (i, c) in line.char_indices() {
-        let as_is = match c {
-            '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' | '․' | '・' | '‧' | '∙' => false,
-            ' ' => !last_space,
-            c => !c.is_control(),
+        let mapped = match c {
+            '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' => ' ',
+            '․' | '・' | '‧' | '∙' => '·',
+            c => c,
         };
+        // White space after white space (or at the start) and control
+        // characters are dropped.
+        let as_is = mapped == c && !c.is_control() && !(c == ' ' && last_space);
         if as_is {
             last_space = c == ' ';
             continue;
         }
         out.push_str(&line[run..i]);
         run = i + c.len_utf8();
-        match c {
-            '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' | ' ' => {
-                // White space after white space (or at the start) is dropped.
-                if !last_space {
-                    out.push(' ');
-                }
-                last_space = true;
+        if mapped == ' ' {
+            if !last_space {
+                out.push(' ');
             }
-            '․' | '・' | '‧' | '∙' => {
-                out.push('·');
-                last_space = false;
-            }
-            // Control characters are dropped.
-            _ => {}
+            last_space = true;
+        } else if !mapped.is_control() {
+            out.push(mapped);
+            last_space = false;
         }
     }
     out.push_str(&line[run..]);
