@@ -738,8 +738,20 @@ const ACTING_PARTICLES: &[&str] = &["은", "는", "이", "가", "와", "과", "�
 struct SentenceScratch {
     stems: TokenStems,
     covered: Vec<bool>,
+    sectors: SectorScratch,
+}
+
+/// The working buffers of [`sectors_in`].
+#[derive(Default)]
+struct SectorScratch {
+    /// Tokens already part of a mention.
     taken: Vec<bool>,
+    /// Token indexes of a coordinated list.
     items: Vec<usize>,
+    /// The words of a multi-word form, joined by spaces.
+    joined: String,
+    /// The sector key of a multi-word form's words before the last.
+    head_key: String,
 }
 
 fn recognise_sentence(
@@ -752,8 +764,7 @@ fn recognise_sentence(
     let SentenceScratch {
         stems,
         covered,
-        taken,
-        items,
+        sectors,
     } = scratch;
     stems.fill(&tokens, o);
     let stems: &TokenStems = stems;
@@ -1368,7 +1379,7 @@ fn recognise_sentence(
     }
 
     // 4. Sectors.
-    sectors_in(r, &tokens, stems, covered, &mut mentions, taken, items);
+    sectors_in(r, &tokens, stems, covered, &mut mentions, sectors);
 
     mentions.sort_by_key(|m| (m.first, m.last));
     SentenceMentions {
@@ -1625,10 +1636,15 @@ fn sectors_in(
     stems: &TokenStems,
     covered: &[bool],
     mentions: &mut Vec<Mention>,
-    taken: &mut Vec<bool>,
-    items: &mut Vec<usize>,
+    scratch: &mut SectorScratch,
 ) {
     let o = r.ontology;
+    let SectorScratch {
+        taken,
+        items,
+        joined,
+        head_key,
+    } = scratch;
     taken.clear();
     taken.extend_from_slice(covered);
     let push = |r: &mut Recogniser<'_>,
@@ -1663,8 +1679,6 @@ fn sectors_in(
         });
     };
     // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.
-    let mut joined = String::new();
-    let mut head_key = String::new();
     for width in (2..=3).rev() {
         for i in 0..tokens.len().saturating_sub(width - 1) {
             if taken[i..i + width].iter().any(|t| *t)
@@ -1680,9 +1694,9 @@ fn sectors_in(
             }
             head_key.clear();
             for t in &tokens[i..i + width - 1] {
-                push_sector_key(&mut head_key, &t.text);
+                push_sector_key(head_key, &t.text);
             }
-            if !o.is_sector_key_prefix(&head_key) {
+            if !o.is_sector_key_prefix(head_key) {
                 continue;
             }
             // The words before the last, each followed by a space.
@@ -1695,7 +1709,7 @@ fn sectors_in(
             for (stem, particle) in stems.of(tokens, i + width - 1) {
                 joined.truncate(head_len);
                 joined.push_str(stem);
-                let found = o.sector(&joined).map(|s| s.label.clone()).or_else(|| {
+                let found = o.sector(joined).map(|s| s.label.clone()).or_else(|| {
                     FIELD_ENDINGS.iter().find_map(|e| {
                         joined
                             .strip_suffix(e)
@@ -1704,7 +1718,7 @@ fn sectors_in(
                     })
                 });
                 if let Some(label) = found {
-                    push(r, mentions, &label, &joined, i, i + width, particle, true);
+                    push(r, mentions, &label, joined, i, i + width, particle, true);
                     for t in &mut taken[i..i + width] {
                         *t = true;
                     }
