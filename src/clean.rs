@@ -141,21 +141,44 @@ const CLUTTER_MARKERS: &[&str] = &[
 ];
 
 fn squash(line: &str) -> String {
+    let bytes = line.as_bytes();
     let mut out = String::with_capacity(line.len());
     // Characters kept as they are (Hangul, which has no case, and most
     // ASCII) are copied in runs, from `run` on.
     let mut run = 0;
-    for (i, c) in line.char_indices() {
-        let as_is = is_hangul_syllable(c)
-            || c.is_ascii()
-                && !c.is_ascii_uppercase()
-                && !c.is_whitespace()
-                && !matches!(c, '[' | ']' | ':' | '|');
-        if as_is {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            let as_is = !b.is_ascii_uppercase()
+                && !b.is_ascii_whitespace()
+                && b != 0x0B
+                && !matches!(b, b'[' | b']' | b':' | b'|');
+            if !as_is {
+                out.push_str(&line[run..i]);
+                run = i + 1;
+                push_squashed(&mut out, char::from(b));
+            }
+            i += 1;
             continue;
         }
+        // Hangul syllables (three bytes, lead 0xEA–0xED) without decoding
+        // the character.
+        if (0xEA..=0xED).contains(&b) && i + 2 < bytes.len() {
+            let code = u32::from(b & 0x0F) << 12
+                | u32::from(bytes[i + 1] & 0x3F) << 6
+                | u32::from(bytes[i + 2] & 0x3F);
+            if (0xAC00..=0xD7A3).contains(&code) {
+                i += 3;
+                continue;
+            }
+        }
+        let Some(c) = line[i..].chars().next() else {
+            break;
+        };
         out.push_str(&line[run..i]);
-        run = i + c.len_utf8();
+        i += c.len_utf8();
+        run = i;
         push_squashed(&mut out, c);
     }
     out.push_str(&line[run..]);
@@ -238,11 +261,37 @@ pub fn is_sentence_line(line: &str) -> bool {
 }
 
 fn normalise_line(line: &str) -> String {
+    let bytes = line.as_bytes();
     let mut out = String::with_capacity(line.len());
     let mut last_space = true;
     // Characters kept as they are are copied in runs, from `run` on.
     let mut run = 0;
-    for (i, c) in line.char_indices() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Printable ASCII and the three-byte characters U+A000–U+DFFF
+        // (Hangul syllables among them) are neither mapped nor control:
+        // they are kept without being decoded.
+        match bytes[i] {
+            0x21..=0x7E => {
+                last_space = false;
+                i += 1;
+                continue;
+            }
+            b' ' if !last_space => {
+                last_space = true;
+                i += 1;
+                continue;
+            }
+            0xEA..=0xED => {
+                last_space = false;
+                i += 3;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(c) = line[i..].chars().next() else {
+            break;
+        };
         let mapped = match c {
             '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' => ' ',
             '․' | '・' | '‧' | '∙' => '·',
@@ -253,10 +302,12 @@ fn normalise_line(line: &str) -> String {
         let as_is = mapped == c && !c.is_control() && !(c == ' ' && last_space);
         if as_is {
             last_space = c == ' ';
+            i += c.len_utf8();
             continue;
         }
         out.push_str(&line[run..i]);
-        run = i + c.len_utf8();
+        i += c.len_utf8();
+        run = i;
         if mapped == ' ' {
             if !last_space {
                 out.push(' ');
@@ -566,6 +617,8 @@ mod tests {
         let pieces = [
             "가", "a", "A", " ", "  ", "\t", "\u{a0}", "\u{3000}", "\u{200b}", "\u{b}", "\u{1}",
             "\u{85}", "・", "·", "[", ":", "|", "•", "É", "ß", "İ", "(주)", "주", "(", ")",
+            "\u{7f}", "\u{9f}", "\u{a000}", "Ꙁ", "\u{d7a3}", "\u{d7a4}", "\u{e000}", "\u{2024}",
+            "😀",
         ];
         let texts = crate::test_support::every_sequence(&pieces, 4);
         for t in &texts {
