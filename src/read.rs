@@ -106,18 +106,22 @@ impl InputWalk {
                 return;
             }
         };
-        let mut paths: Vec<PathBuf> = Vec::new();
+        // Sorted by name, which orders paths of one directory as `Path`
+        // does, without splitting them into components at each comparison.
+        let mut named: Vec<(std::ffi::OsString, PathBuf)> = Vec::new();
         for entry in entries {
             match entry {
                 Ok(entry) => {
-                    if !entry.file_name().to_string_lossy().starts_with('.') {
-                        paths.push(entry.path());
+                    let name = entry.file_name();
+                    if !name.as_encoded_bytes().starts_with(b".") {
+                        named.push((name, entry.path()));
                     }
                 }
                 Err(e) => self.errors.push_back(Error::io(dir, e)),
             }
         }
-        paths.sort_unstable_by(|a, b| b.cmp(a));
+        named.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        let paths = named.into_iter().map(|(_, path)| path).collect();
         self.open.push((root, paths));
     }
 
