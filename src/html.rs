@@ -59,17 +59,19 @@ const BLOCKS: &[&str] = &[
 
 /// Whether bytes look like an HTML page.
 pub fn looks_like_html(text: &str) -> bool {
-    // The first 512 characters; the markers are ASCII, compared without
-    // case.
+    // A marker within the first 512 characters; the markers are ASCII,
+    // compared without case.
     let text = text.trim_start();
-    let end = text.char_indices().nth(512).map_or(text.len(), |(i, _)| i);
-    let head = &text.as_bytes()[..end];
-    starts_with_ignore_ascii_case(head, b"<!doctype html")
-        || starts_with_ignore_ascii_case(head, b"<html")
-        || memchr::memchr_iter(b'<', head).any(|at| {
-            starts_with_ignore_ascii_case(&head[at..], b"<body")
-                || starts_with_ignore_ascii_case(&head[at..], b"<head")
-        })
+    // 512 characters take at most 2048 bytes: a marker past those is past
+    // them, and the characters are counted only for a marker found.
+    let window = &text.as_bytes()[..text.len().min(512 * 4)];
+    let within = |at: usize, marker: &[u8]| {
+        starts_with_ignore_ascii_case(&window[at..], marker)
+            && text[..at + marker.len()].chars().count() <= 512
+    };
+    within(0, b"<!doctype html")
+        || within(0, b"<html")
+        || memchr::memchr_iter(b'<', window).any(|at| within(at, b"<body") || within(at, b"<head"))
 }
 
 /// Whether `haystack` starts with `needle` (lower-case ASCII), whatever the
@@ -366,6 +368,7 @@ mod tests {
         for pad in [505, 506, 507, 508] {
             cases.push(format!("{}<body>", "가".repeat(pad)));
             cases.push(format!("{}<BODY>", "a".repeat(pad)));
+            cases.push(format!("{}<body>", "😀é".repeat(pad / 2)));
         }
         for s in &cases {
             assert_eq!(looks_like_html(s), looks_like_html_by_lowering(s), "{s:?}");
