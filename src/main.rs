@@ -45,11 +45,13 @@ struct Cli {
     /// Use a temporary in-memory store instead of --store (nothing is kept).
     #[arg(long, global = true)]
     in_memory: bool,
-    /// At most this many files of the store stay open (for systems with few
-    /// file descriptors to spare; files beyond it are reopened when read).
-    /// 0, the default: as many as the file-descriptor limit allows.
-    #[arg(long, global = true, value_name = "N", default_value_t = 0)]
-    max_open_files: u32,
+    /// At most this many files of the store stay open; files beyond it are
+    /// reopened when read. 0: as many as the file-descriptor limit allows.
+    /// Default: 128 for build and load (each open file holds its index in
+    /// memory, so keeping all open makes a build's memory grow with the
+    /// store), 0 for the other commands.
+    #[arg(long, global = true, value_name = "N")]
+    max_open_files: Option<u32>,
     /// Ontology directory (default: the ontology built into the binary).
     #[arg(long, global = true, value_name = "DIR")]
     ontology: Option<PathBuf>,
@@ -499,22 +501,32 @@ fn open_existing(cli: &Cli) -> Result<GraphStore> {
             cli.store.display()
         );
     }
-    Ok(GraphStore::open_existing_with(&cli.store, open_files(cli))?)
+    Ok(GraphStore::open_existing_with(
+        &cli.store,
+        open_files(cli, OpenFiles::AsManyAsAllowed),
+    )?)
 }
 
-/// The `--max-open-files` of the command line.
-fn open_files(cli: &Cli) -> OpenFiles {
+/// The `--max-open-files` of the command line, else `default`.
+fn open_files(cli: &Cli, default: OpenFiles) -> OpenFiles {
     match cli.max_open_files {
-        0 => OpenFiles::AsManyAsAllowed,
-        n => OpenFiles::Limit(n),
+        None => default,
+        Some(0) => OpenFiles::AsManyAsAllowed,
+        Some(n) => OpenFiles::Limit(n),
     }
 }
 
-fn open_for_write(cli: &Cli) -> Result<GraphStore> {
+/// Opens (or creates) the store for a writing command, keeping
+/// `open_files_by_default` of its files open unless `--max-open-files`
+/// says otherwise.
+fn open_for_write(cli: &Cli, open_files_by_default: OpenFiles) -> Result<GraphStore> {
     if cli.in_memory {
         Ok(GraphStore::in_memory()?)
     } else {
-        Ok(GraphStore::open_with(&cli.store, open_files(cli))?)
+        Ok(GraphStore::open_with(
+            &cli.store,
+            open_files(cli, open_files_by_default),
+        )?)
     }
 }
 
@@ -674,7 +686,7 @@ fn build(
 ) -> Result<ExitCode> {
     let started = Instant::now();
     // Open the store first: a bad store should fail before a long extraction.
-    let store = open_for_write(cli)?;
+    let store = open_for_write(cli, OpenFiles::for_bulk_writing())?;
     let mut writer = store
         .writer_committing_every(commit_every)
         .context("cannot write the documents into the store")?;
@@ -791,7 +803,7 @@ fn extract(
 fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     use newsgraph::serve::{ServeOptions, SparqlServer};
     let store = if args.allow_update {
-        open_for_write(cli)?
+        open_for_write(cli, OpenFiles::AsManyAsAllowed)?
     } else {
         open_existing(cli)?
     };
@@ -908,7 +920,7 @@ fn push(cli: &Cli, args: &PushArgs) -> Result<ExitCode> {
 /// `newsgraph load`: bulk-loads N-Quads files into the store.
 fn load(cli: &Cli, files: &[PathBuf]) -> Result<ExitCode> {
     let started = Instant::now();
-    let store = open_for_write(cli)?;
+    let store = open_for_write(cli, OpenFiles::for_bulk_writing())?;
     let summary = newsgraph::shard::load_files(&store, files)
         .context("cannot load the files (the store is unchanged when a file does not parse)")?;
     if !cli.quiet {

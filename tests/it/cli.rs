@@ -423,6 +423,68 @@ fn cargo_run_means_the_newsgraph_binary() {
     assert!(script.contains("cargo run --release"), "{script}");
 }
 
+/// The `max_open_files` RocksDB was last opened with, from the store's log.
+fn logged_max_open_files(db: &Path) -> u64 {
+    let log = std::fs::read_to_string(db.join("LOG")).unwrap();
+    log.lines()
+        .find_map(|l| l.split("Options.max_open_files:").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no max_open_files in the store's log"))
+}
+
+/// This process's soft limit of open files (children inherit it).
+fn open_files_soft_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+#[test]
+fn build_and_load_keep_few_files_open_by_default_and_readers_as_many_as_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    newsgraph(["-q", "--store", s(&db), "build", s(&seeds())]).ok();
+    assert_eq!(logged_max_open_files(&db), 128);
+    newsgraph(["--store", s(&db), "stats"]).ok();
+    let reading = logged_max_open_files(&db);
+    // Oxigraph's default follows the file-descriptor limit, which allows
+    // well over 128 files on any ordinary machine.
+    if open_files_soft_limit().is_some_and(|n| n >= 1024) {
+        assert!(
+            reading > 128,
+            "a reading command keeps {reading} files open"
+        );
+    }
+    newsgraph([
+        "-q",
+        "--max-open-files",
+        "64",
+        "--store",
+        s(&db),
+        "build",
+        s(&seeds()),
+    ])
+    .ok();
+    assert_eq!(logged_max_open_files(&db), 64);
+    let nq = tmp.path().join("seeds.nq");
+    let out = newsgraph(["-q", "extract", s(&seeds())]).ok();
+    std::fs::write(&nq, out.stdout).unwrap();
+    let loaded = tmp.path().join("loaded");
+    newsgraph(["-q", "--store", s(&loaded), "load", s(&nq)]).ok();
+    assert_eq!(logged_max_open_files(&loaded), 128);
+    newsgraph([
+        "-q",
+        "--max-open-files",
+        "0",
+        "--store",
+        s(&loaded),
+        "load",
+        s(&nq),
+    ])
+    .ok();
+    assert_eq!(logged_max_open_files(&loaded), reading);
+}
+
 #[test]
 fn a_store_with_more_files_than_may_stay_open_reads_the_same() {
     let tmp = tempfile::tempdir().unwrap();
