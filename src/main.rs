@@ -22,7 +22,10 @@ use newsgraph::shard::Shard;
 use newsgraph::store::{self, GraphStore, OpenFiles, PREFIXES};
 
 /// The pipeline makes and drops many small values per sentence; mimalloc
-/// serves them with a fraction of the system allocator's instructions.
+/// serves them with a fraction of the system allocator's instructions. It
+/// also replaces `malloc` (the `override` feature), so that RocksDB's C++
+/// and our Rust share one allocator: with two, the store's error paths
+/// crashed, freeing in one what the other allocated.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
