@@ -692,6 +692,11 @@ impl Table {
             figure(v.1),
             figure(v.2)
         );
+        self.text_row(line);
+    }
+
+    /// A row written as it is (a limit instead of figures).
+    fn text_row(&mut self, line: String) {
         println!("{line}");
         self.rows.push(line);
     }
@@ -828,10 +833,7 @@ fn run_bench(b: &Bench) -> Result<()> {
     if b.runs(Section::Build) || !nq.is_file() {
         measure(ng(&["extract", &corpus_s]), Some(&nq))?;
     }
-    let quads = std::fs::read(&nq)?
-        .split(|c| *c == b'\n')
-        .filter(|l| !l.is_empty())
-        .count();
+    let quads = count_lines(&nq)?;
     let mut build_secs = Vec::new();
     if b.runs(Section::Build) {
         let s = repeat(b.repeat, || {
@@ -937,6 +939,31 @@ fn run_bench(b: &Bench) -> Result<()> {
     };
     std::fs::write(dir.join(results), t.rows.join("\n") + "\n")?;
     Ok(())
+}
+
+/// The non-empty lines of a file (the quads of an N-Quads file), read in
+/// blocks: the N-Quads of a 100 k corpus are several gigabytes.
+fn count_lines(path: &Path) -> Result<usize> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let (mut lines, mut at_line_start) = (0, true);
+    loop {
+        let block = reader.fill_buf()?;
+        if block.is_empty() {
+            return Ok(lines);
+        }
+        for &byte in block {
+            if byte == b'\n' {
+                at_line_start = true;
+            } else if at_line_start {
+                lines += 1;
+                at_line_start = false;
+            }
+        }
+        let len = block.len();
+        reader.consume(len);
+    }
 }
 
 /// Exports of the built store, whole command and write only, vs networkx.
@@ -1047,12 +1074,17 @@ fn query_bench(b: &Bench, st: &str, nq: &Path, quads: usize, t: &mut Table) -> R
     // Queries in process (store opened once), vs rdflib.
     let queries = query_files()?;
     let mut ours = BTreeMap::new();
-    // Each query is a `newsgraph query` process killed after the limit;
-    // the cost of starting it and opening the store is
-    // measured with a 1-row SELECT and subtracted.
+    // Rows each query gave (ours), to check that rdflib gives as many.
+    let mut our_rows = BTreeMap::new();
+    let answer = nq.with_file_name("query-answer.csv");
+    // Each query is a `newsgraph query` process killed after the limit,
+    // its answer written to a file; the cost of starting it and opening
+    // the store is measured with a 1-row SELECT and subtracted.
     let run_query = |text: &str| -> Result<Option<f64>> {
+        let out =
+            std::fs::File::create(&answer).with_context(|| format!("{}", answer.display()))?;
         let mut child = ng(&["--store", st, "query", "--results", "csv", text])
-            .stdout(Stdio::null())
+            .stdout(out)
             .stderr(Stdio::null())
             .spawn()?;
         let started = Instant::now();
@@ -1095,44 +1127,98 @@ fn query_bench(b: &Bench, st: &str, nq: &Path, quads: usize, t: &mut Table) -> R
             }
         }
         if timed_out {
-            println!(
+            t.text_row(format!(
                 "| query {name} | ms | | > {} | | over the limit, killed |",
                 b.query_timeout.as_millis()
-            );
+            ));
+            continue;
+        }
+        let rows = csv::Reader::from_path(&answer)?.into_records().count();
+        our_rows.insert(name.clone(), rows);
+        t.row(
+            &format!("query {name}"),
+            "ms",
+            stats(secs),
+            &format!("{rows} rows"),
+        );
+    }
+    let _ = std::fs::remove_file(&answer);
+    // The same queries in process, the store opened once: what rdflib,
+    // which holds its graph in memory, is compared with. Only queries that
+    // finished within the limit above (an in-process query cannot be
+    // stopped).
+    let store = newsgraph::store::GraphStore::open_existing(Path::new(st))?;
+    for (name, text) in &queries {
+        if !our_rows.contains_key(name) {
             ours.insert(name.clone(), f64::NAN);
             continue;
         }
-        let st3 = stats(secs);
+        let mut ms = Vec::new();
+        for _ in 0..b.repeat.max(3) {
+            let mut answer = Vec::new();
+            let started = Instant::now();
+            newsgraph::query::run_query(
+                &store,
+                text,
+                newsgraph::query::ResultsFormat::Csv,
+                &mut answer,
+            )?;
+            ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let st3 = stats(ms);
         ours.insert(name.clone(), st3.1);
-        t.row(&format!("query {name}"), "ms", st3, "");
+        t.row(&format!("query {name} (in process)"), "ms", st3, "");
     }
+    drop(store);
     if b.rdflib {
-        match rdflib_times(b, nq, &queries) {
-            Ok((parse, times)) => {
+        match rdflib_times(b, nq) {
+            Ok(run) => {
+                let rate = quads as f64 / run.parse;
                 t.row(
                     "peer: rdflib parse N-Quads",
                     "quads/s",
-                    (
-                        quads as f64 / parse,
-                        quads as f64 / parse,
-                        quads as f64 / parse,
-                    ),
+                    (rate, rate, rate),
                     "",
                 );
-                for (name, secs) in times {
-                    let st3 = stats(secs);
+                let mut not_reached: Vec<&str> = queries.iter().map(|(n, _)| n.as_str()).collect();
+                not_reached.retain(|q| {
+                    !run.queries.iter().any(|(n, _)| n == q)
+                        && !run.over_limit.iter().any(|n| n == q)
+                });
+                for (name, ms) in run.queries {
+                    let st3 = stats(ms);
                     let r = st3.1 / ours.get(&name).copied().unwrap_or(f64::NAN);
+                    let rows = run.rows.get(&name).copied().unwrap_or(0);
+                    let same = match our_rows.get(&name) {
+                        Some(&n) if n == rows => format!("the same {rows} rows"),
+                        Some(&n) => format!("{rows} rows against our {n}"),
+                        None => format!("{rows} rows"),
+                    };
                     t.row(
                         &format!("peer: rdflib query {name}"),
                         "ms",
                         st3,
-                        &format!("rdflib / newsgraph = {r:.0}×"),
+                        &format!("rdflib / newsgraph in process = {r:.0}×, {same}"),
                     );
+                }
+                for name in run.over_limit {
+                    let limit = b.query_timeout.as_millis();
+                    let at_least = limit as f64 / ours.get(&name).copied().unwrap_or(f64::NAN);
+                    t.text_row(format!(
+                        "| peer: rdflib query {name} | ms | | > {limit} | | over the limit, stopped; rdflib / newsgraph in process > {at_least:.0}× |"
+                    ));
+                }
+                if !not_reached.is_empty() {
+                    t.text_row(format!(
+                        "| peer: rdflib | | | | | did not reach {} within {} s |",
+                        not_reached.join(", "),
+                        b.rdflib_timeout.as_secs()
+                    ));
                 }
             }
             Err(e) => {
                 eprintln!("rdflib: {e:#}");
-                println!("| peer: rdflib | | | | | did not finish: {e} |");
+                t.text_row(format!("| peer: rdflib | | | | | did not finish: {e} |"));
             }
         }
     }
@@ -1255,37 +1341,84 @@ fn parse_times(out: &str) -> Result<Timings> {
 }
 
 const RDFLIB_SCRIPT: &str = r#"
-import sys, time, os, glob
+import sys, time, os, glob, signal
 import rdflib
-nq, qdir, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+nq, qdir, reps, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 ds = rdflib.Dataset(default_union=True)
 t = time.perf_counter(); ds.parse(nq, format="nquads"); print("parse", time.perf_counter() - t, flush=True)
+class Limit(Exception):
+    pass
+def stop(signum, frame):
+    raise Limit()
+signal.signal(signal.SIGALRM, stop)
 for q in sorted(glob.glob(os.path.join(qdir, "*.rq"))):
+    name = os.path.basename(q)[:-3]
     text = open(q).read()
     ts = []
-    for _ in range(reps):
-        t = time.perf_counter(); list(ds.query(text)); ts.append((time.perf_counter() - t) * 1000)
-    print(os.path.basename(q)[:-3], *ts, flush=True)
+    try:
+        for _ in range(reps):
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            t = time.perf_counter(); rows = len(list(ds.query(text))); ts.append((time.perf_counter() - t) * 1000)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        print("rows:" + name, rows)
+        print(name, *ts, flush=True)
+    except Limit:
+        print(name, "over-the-limit", flush=True)
 "#;
 
-fn rdflib_times(b: &Bench, nq: &Path, _queries: &[(String, String)]) -> Result<(f64, Timings)> {
+/// What rdflib did with the N-Quads and the example queries.
+struct RdflibRun {
+    /// Seconds to parse the N-Quads.
+    parse: f64,
+    /// Milliseconds of each repetition, per query that finished.
+    queries: Timings,
+    /// Queries a repetition of which ran over the per-query limit.
+    over_limit: Vec<String>,
+    /// Rows of each query's answer.
+    rows: BTreeMap<String, usize>,
+}
+
+/// Parses the N-Quads into an rdflib `Dataset` (default graph = union, as
+/// ours) and runs every example query `repeat` times, each run stopped
+/// after `--query-timeout` like ours; the whole run is killed after
+/// `--rdflib-timeout`.
+fn rdflib_times(b: &Bench, nq: &Path) -> Result<RdflibRun> {
     let qdir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queries");
     let reps = b.repeat.to_string();
+    let limit = b.query_timeout.as_secs_f64().to_string();
     let out = python(
         b,
         RDFLIB_SCRIPT,
-        &[nq, &qdir, Path::new(&reps)],
+        &[nq, &qdir, Path::new(&reps), Path::new(&limit)],
         b.rdflib_timeout,
     )?;
     if !out.contains("parse ") {
         bail!("rdflib did not parse the N-Quads within the limit");
     }
-    let mut times = parse_times(&out)?;
-    let parse = match times.iter().position(|(n, _)| n == "parse") {
-        Some(i) => times.remove(i).1[0],
+    let mut queries = parse_times(&out)?;
+    let parse = match queries.iter().position(|(n, _)| n == "parse") {
+        Some(i) => queries.remove(i).1[0],
         None => bail!("rdflib gave no parse time"),
     };
-    Ok((parse, times))
+    let mut rows = BTreeMap::new();
+    queries.retain(|(name, values)| match name.strip_prefix("rows:") {
+        Some(query) => {
+            rows.insert(query.to_string(), values[0] as usize);
+            false
+        }
+        None => true,
+    });
+    let over_limit = out
+        .lines()
+        .filter_map(|l| l.strip_suffix(" over-the-limit"))
+        .map(str::to_string)
+        .collect();
+    Ok(RdflibRun {
+        parse,
+        queries,
+        over_limit,
+        rows,
+    })
 }
 
 #[cfg(test)]
@@ -1306,5 +1439,18 @@ mod tests {
         let a = page(&mut Rng::new(7), &s, 3).0;
         let b = page(&mut Rng::new(7), &s, 3).0;
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn lines_are_counted_across_blocks_and_without_a_final_newline() -> Result<()> {
+        let dir = std::env::temp_dir().join(format!("ng-count-lines-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("q.nq");
+        let line = "<a> <b> <c> <g> .\n".repeat(1 << 16);
+        std::fs::write(&path, format!("{line}\n\n<x> <y> <z> ."))?;
+        let counted = count_lines(&path)?;
+        std::fs::remove_dir_all(&dir)?;
+        assert_eq!(counted, (1 << 16) + 1);
+        Ok(())
     }
 }

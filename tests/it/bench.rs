@@ -91,12 +91,34 @@ fn every_section_runs_against_its_peer_and_only_reruns_what_is_asked() {
         "query process start + store open (1-row SELECT)",
         "query committee-chairs",
         "query edge-evidence",
+        "query edge-evidence (in process)",
         "peer: rdflib parse N-Quads",
         "peer: rdflib query committee-chairs",
     ] {
         median(&table, what);
     }
     assert!(median(&table, "extract (1 thread)") > 0.0);
+    // rdflib ran every example query, each within its own limit, and
+    // gave as many rows as ours.
+    let queries = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queries"))
+        .expect("examples/queries")
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().to_string_lossy().into_owned();
+            Some(name.strip_suffix(".rq")?.to_string())
+        })
+        .collect::<Vec<_>>();
+    assert!(queries.len() >= 5, "{queries:?}");
+    for query in &queries {
+        let cells = row(&table, &format!("peer: rdflib query {query}"));
+        assert!(
+            cells[5].starts_with("rdflib / newsgraph in process = ")
+                && !cells[5].contains("NaN")
+                && !cells[5].contains("inf")
+                && cells[5].contains("the same")
+                || cells[5].starts_with("over the limit"),
+            "{cells:?}"
+        );
+    }
     let nx = row(&table, "peer: networkx write graphml (write only)");
     assert!(
         nx[5].starts_with("networkx / newsgraph write = ") && !nx[5].contains("NaN"),
