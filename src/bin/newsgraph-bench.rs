@@ -941,6 +941,17 @@ fn run_bench(b: &Bench) -> Result<()> {
     Ok(())
 }
 
+/// The last line of an error (a Python traceback ends with the error), fit
+/// for a table cell.
+fn last_line(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .replace('|', "/")
+}
+
 /// The non-empty lines of a file (the quads of an N-Quads file), read in
 /// blocks: the N-Quads of a 100 k corpus are several gigabytes.
 fn count_lines(path: &Path) -> Result<usize> {
@@ -1061,7 +1072,13 @@ fn export_bench(b: &Bench, store: &Path, exp: &Path, t: &mut Table) -> Result<()
                 );
             }
         }
-        Err(e) => eprintln!("networkx not run: {e:#}"),
+        Err(e) => {
+            eprintln!("networkx not run: {e:#}");
+            t.text_row(format!(
+                "| peer: networkx | | | | | did not run: {} |",
+                last_line(&e)
+            ));
+        }
     }
     Ok(())
 }
@@ -1218,7 +1235,10 @@ fn query_bench(b: &Bench, st: &str, nq: &Path, quads: usize, t: &mut Table) -> R
             }
             Err(e) => {
                 eprintln!("rdflib: {e:#}");
-                t.text_row(format!("| peer: rdflib | | | | | did not finish: {e} |"));
+                t.text_row(format!(
+                    "| peer: rdflib | | | | | did not finish: {} |",
+                    last_line(&e)
+                ));
             }
         }
     }
@@ -1280,6 +1300,8 @@ const NX_SCRIPT: &str = r#"
 import csv, sys, time, os
 import networkx as nx
 d, reps = sys.argv[1], int(sys.argv[2])
+# Cells of large graphs (an edge's documents) pass the csv module's 128 KiB.
+csv.field_size_limit(sys.maxsize)
 # The same graph with every attribute ours has: GraphML and GEXF are
 # written from our GraphML read back, CSV from our CSV's columns.
 G = nx.read_graphml(os.path.join(d, "graph.graphml"))
