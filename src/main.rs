@@ -196,6 +196,9 @@ enum Command {
     },
     /// Count documents, entities, relations and quads in the store.
     Stats,
+    /// Compact the store (after a large build or load, so that queries and
+    /// rebuilds read settled files): rewrites the whole store once.
+    Optimize,
     /// Serve the store as a SPARQL 1.1 Protocol endpoint (/sparql; a query
     /// page at /). Ctrl-C or SIGTERM stops it after the requests in hand.
     Serve(ServeArgs),
@@ -487,6 +490,22 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 .context("cannot write to standard output")?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Optimize => {
+            let store = open_existing(cli)?;
+            let before = store_files(&store);
+            let started = std::time::Instant::now();
+            store.optimize()?;
+            if !cli.quiet {
+                eprintln!(
+                    "optimized {} in {:.1} s: {} files before, {} after",
+                    store.display_path().display(),
+                    started.elapsed().as_secs_f64(),
+                    before,
+                    store_files(&store)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => serve(cli, args),
         Command::Push(args) => push(cli, args),
         Command::Load { files } => load(cli, files),
@@ -494,6 +513,19 @@ fn run(cli: &Cli) -> Result<ExitCode> {
 }
 
 /// Opens the store for a reading command: it must exist already.
+/// The number of table files of an on-disk store (0 in memory).
+fn store_files(store: &GraphStore) -> usize {
+    store
+        .path()
+        .and_then(|p| std::fs::read_dir(p).ok())
+        .map_or(0, |entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "sst"))
+                .count()
+        })
+}
+
 fn open_existing(cli: &Cli) -> Result<GraphStore> {
     if cli.in_memory {
         return Ok(GraphStore::in_memory()?);

@@ -904,6 +904,20 @@ impl GraphStore {
         }
     }
 
+    /// Compacts the store's files into their final levels, as the store
+    /// would in the background over the next reads and writes.
+    ///
+    /// A bulk build ends with many freshly ingested files still waiting to
+    /// be compacted; the next commands pay for that debt (look-ups in every
+    /// waiting file, compactions competing for the cores). Compacting
+    /// reads and rewrites the whole store once. In memory it does nothing.
+    pub fn optimize(&self) -> Result<()> {
+        if self.path.is_none() {
+            return Ok(());
+        }
+        self.store.optimize().map_err(|e| self.store_error(e))
+    }
+
     /// Counts documents, entities, relations and quads.
     pub fn stats(&self) -> Result<Stats> {
         let mut stats = Stats::default();
