@@ -81,6 +81,8 @@ fn every_section_runs_against_its_peer_and_only_reruns_what_is_asked() {
         "peer: `newsgraph load` (Oxigraph bulk loader) of the same N-Quads",
         "store part of build (build − extract, medians)",
         "incremental rebuild of 1 changed documents (1 %)",
+        "optimize (compaction) after the rebuilds",
+        "incremental rebuild of 1 changed documents (1 %), after optimize",
         "export graphml (whole command)",
         "export graphml (write only, in process)",
         "export gexf (write only, in process)",
