@@ -512,20 +512,12 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
-/// Opens the store for a reading command: it must exist already.
 /// The number of table files of an on-disk store (0 in memory).
 fn store_files(store: &GraphStore) -> usize {
-    store
-        .path()
-        .and_then(|p| std::fs::read_dir(p).ok())
-        .map_or(0, |entries| {
-            entries
-                .flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "sst"))
-                .count()
-        })
+    store.path().map_or(0, newsgraph::store::table_files)
 }
 
+/// Opens the store for a reading command: it must exist already.
 fn open_existing(cli: &Cli) -> Result<GraphStore> {
     if cli.in_memory {
         return Ok(GraphStore::in_memory()?);

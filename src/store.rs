@@ -1221,6 +1221,17 @@ pub fn dir_size(path: &Path) -> u64 {
         .sum()
 }
 
+/// The number of RocksDB table files (`*.sst`) of the store at `path`
+/// (0 if unreadable).
+pub fn table_files(path: &Path) -> usize {
+    std::fs::read_dir(path).map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "sst"))
+            .count()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

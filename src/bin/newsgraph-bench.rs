@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use newsgraph::store::dir_size;
+use newsgraph::store::{dir_size, table_files};
 
 /// Deterministic corpus generator and benchmark runner for newsgraph.
 #[derive(Parser, Debug)]
@@ -915,20 +915,13 @@ fn run_bench(b: &Bench) -> Result<()> {
             stats(inc_secs),
             &after,
         );
-        let files = |p: &Path| {
-            std::fs::read_dir(p).map_or(0, |d| {
-                d.flatten()
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "sst"))
-                    .count()
-            })
-        };
-        let before = files(&store);
+        let before = table_files(&store);
         let optimize = measure(ng(&["--store", &st, "optimize"]), None)?;
         t.row(
             "optimize (compaction) after the rebuilds",
             "s",
             (optimize.secs, optimize.secs, optimize.secs),
-            &format!("{before} → {} store files", files(&store)),
+            &format!("{before} → {} store files", table_files(&store)),
         );
         let settled = repeat(b.repeat, &rebuild)?;
         t.row(
