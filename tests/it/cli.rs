@@ -366,22 +366,6 @@ fn reading_commands_need_an_existing_store() {
     }
 }
 
-/// Every quad of the store, one N-Quads-like line each, sorted.
-fn all_quads(db: &Path) -> Vec<String> {
-    let run = newsgraph([
-        "--store",
-        s(db),
-        "query",
-        "--results",
-        "tsv",
-        "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
-    ])
-    .ok();
-    let mut lines: Vec<String> = run.stdout.lines().skip(1).map(str::to_string).collect();
-    lines.sort();
-    lines
-}
-
 #[test]
 fn optimize_compacts_the_store_and_keeps_every_quad() {
     let tmp = tempfile::tempdir().unwrap();
@@ -390,7 +374,7 @@ fn optimize_compacts_the_store_and_keeps_every_quad() {
     for seed in seed_files() {
         newsgraph(["-q", "--store", s(&db), "build", s(&seed)]).ok();
     }
-    let quads = all_quads(&db);
+    let quads = crate::common::store_quads(&db);
     assert!(quads.len() > 500, "{}", quads.len());
     let files = newsgraph::store::table_files(&db);
     assert!(files > 0);
@@ -403,10 +387,10 @@ fn optimize_compacts_the_store_and_keeps_every_quad() {
     );
     let after = newsgraph::store::table_files(&db);
     assert!(after > 0 && after <= files, "{files} → {after}");
-    assert_eq!(all_quads(&db), quads);
+    assert_eq!(crate::common::store_quads(&db), quads);
     // The store stays writable: a rebuild after it replaces in place.
     newsgraph(["-q", "--store", s(&db), "build", s(&seed_files()[0])]).ok();
-    assert_eq!(all_quads(&db), quads);
+    assert_eq!(crate::common::store_quads(&db), quads);
     // In memory there is nothing to compact.
     newsgraph(["-q", "--in-memory", "optimize"]).ok();
 }

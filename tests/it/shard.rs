@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::ok;
+use crate::common::{ok, store_quads};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -21,23 +21,6 @@ fn newsgraph(args: &[&str]) -> Output {
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
-}
-
-/// The store as a set of N-Quads lines.
-fn dump(store: &Path) -> BTreeSet<String> {
-    ok(newsgraph(&[
-        "--store",
-        path(store),
-        "export",
-        "--format",
-        "nquads",
-        "--out",
-        "-",
-    ]))
-    .lines()
-    .filter(|l| !l.trim().is_empty())
-    .map(str::to_string)
-    .collect()
 }
 
 /// Every IRI of the quads (subjects, predicates, objects, graph names).
@@ -133,7 +116,7 @@ fn three_shards_loaded_equal_the_one_go_build() {
         path(&seeds),
     ]));
 
-    let (a, b) = (dump(&merged), dump(&one_go));
+    let (a, b) = (store_quads(&merged), store_quads(&one_go));
     assert_eq!(iris(&a), iris(&b), "same IRIs");
     assert_eq!(a.len(), b.len(), "same quad count");
     assert_eq!(a, b, "same quads");
@@ -141,7 +124,7 @@ fn three_shards_loaded_equal_the_one_go_build() {
 
     // Loading the shards again replaces their documents: nothing doubles.
     ok(newsgraph(&args));
-    assert_eq!(dump(&merged), b);
+    assert_eq!(store_quads(&merged), b);
 }
 
 #[test]
@@ -168,7 +151,7 @@ fn load_reports_syntax_errors_with_file_and_line_and_changes_nothing() {
         "load",
         path(&good),
     ]));
-    let before = dump(&store);
+    let before = store_quads(&store);
 
     let bad = dir.path().join("bad.nq");
     std::fs::write(
@@ -180,7 +163,7 @@ fn load_reports_syntax_errors_with_file_and_line_and_changes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("bad.nq:2"), "{stderr}");
-    assert_eq!(dump(&store), before);
+    assert_eq!(store_quads(&store), before);
 
     let unknown = dir.path().join("data.xyz");
     std::fs::write(&unknown, "").expect("write");

@@ -44,6 +44,22 @@ pub fn ok(out: Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Every quad of the on-disk store at `store`, as N-Quads lines (`newsgraph
+/// export --format nquads`).
+pub fn store_quads(store: &std::path::Path) -> std::collections::BTreeSet<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newsgraph"))
+        .arg("--store")
+        .arg(store)
+        .args(["export", "--format", "nquads", "--out", "-"])
+        .output()
+        .expect("run newsgraph export");
+    ok(out)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Builds the seed articles into an on-disk store at `db` with the real binary.
 pub fn build_seed_store(db: &std::path::Path) {
     let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
