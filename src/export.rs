@@ -43,7 +43,10 @@ use crate::graph::{Graph, GraphEdge, GraphNode, Selection};
 use crate::store::{GraphStore, PREFIXES};
 use crate::{Error, Result};
 
+mod write_behind;
 mod xml;
+
+pub use write_behind::WriteBehind;
 
 use xml::XmlWriter;
 
@@ -1238,11 +1241,10 @@ fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
         let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        let mut w = BufWriter::new(file);
+        // The kernel's write of a large file runs beside the formatting.
+        let mut w = WriteBehind::new(file).map_err(|e| Error::io(&tmp, e))?;
         write(&mut w)?;
-        let file = w
-            .into_inner()
-            .map_err(|e| Error::io(&tmp, e.into_error()))?;
+        let file = w.into_inner().map_err(|e| Error::io(&tmp, e))?;
         file.sync_all().map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
     })();
