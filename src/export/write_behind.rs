@@ -105,13 +105,22 @@ impl<W: Write + Send + 'static> WriteBehind<W> {
         }
     }
 
-    /// Closes the channel and joins the thread.
+    /// Closes the channel and joins the thread. A panic of the destination
+    /// becomes an error rather than a second panic, which would abort the
+    /// process if the writer is dropped while the caller unwinds.
     fn finish_thread(&mut self) -> io::Result<W> {
         self.to_thread = None;
         match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Some(thread) => thread.join().unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                Err(io::Error::other(format!(
+                    "the writing thread panicked: {message}"
+                )))
+            }),
             None => Err(stopped()),
         }
     }
@@ -219,6 +228,26 @@ mod tests {
             None => w.into_inner().err().expect("the destination is full"),
         };
         assert_eq!(error.kind(), io::ErrorKind::StorageFull, "{error}");
+    }
+
+    /// A destination that panics on its first write.
+    struct Panicking;
+
+    impl Write for Panicking {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            panic!("destination broke");
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panic_of_the_destination_is_an_error() {
+        let mut w = WriteBehind::new(Panicking).expect("thread starts");
+        w.write_all(b"bytes").expect("only buffered");
+        let error = w.into_inner().err().expect("the destination panicked");
+        assert!(error.to_string().contains("destination broke"), "{error}");
     }
 
     #[test]
