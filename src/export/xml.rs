@@ -280,19 +280,20 @@ mod tests {
             "0123456789",
             "광주광역시 미래차",
         ];
+        // A fixed linear congruential sequence: the same strings every run.
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..3000 {
-            let mut s = String::new();
+        let mut next = move || {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            let len = (state >> 59) as usize + 1;
+            state
+        };
+        for _ in 0..3000 {
+            let mut s = String::new();
+            let len = (next() >> 59) as usize + 1;
             for _ in 0..len {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                // Plain pieces three times as often as special ones.
-                let pick = (state >> 33) as usize % (pieces.len() + 6);
+                // Besides the pieces, six picks in 24 are longer plain runs.
+                let pick = (next() >> 33) as usize % (pieces.len() + 6);
                 s.push_str(match pick {
                     p if p < pieces.len() => pieces[p],
                     p if p % 2 == 0 => "가나다라",
