@@ -168,6 +168,31 @@ impl XmlBuffer {
     }
 }
 
+/// Asks the processor to start loading the first `max_bytes` of `items`
+/// into its cache (a hint: nothing waits for it, and nothing happens on
+/// processors we have no prefetch instruction for). The strings of a large
+/// graph are scattered over the heap, and most of formatting them is
+/// waiting for their first cache lines; asking a few elements ahead
+/// overlaps those waits.
+#[inline]
+pub fn prefetch<T>(items: &[T], max_bytes: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let start = items.as_ptr().cast::<i8>();
+        let end = std::mem::size_of_val(items).min(max_bytes);
+        let mut offset = 0;
+        while offset < end {
+            // SAFETY: `start + offset` lies within `items`; and a prefetch
+            // only hints, it never faults or reads into the program.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.add(offset)) };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (items, max_bytes);
+}
+
 /// Elements formatted into one block by one task of
 /// [`XmlWriter::elements_in_parallel`]: about 0.3–1 MiB of a graph's edges.
 pub const ELEMENTS_PER_BLOCK: usize = 512;
@@ -522,6 +547,16 @@ mod tests {
             let out = pool.install(|| in_parallel(&items, 3));
             assert_eq!(out, expected, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn prefetch_stays_within_what_it_is_given() {
+        // A hint only: nothing to observe but that it accepts any slice.
+        prefetch::<u8>(&[], 256);
+        prefetch(b"short", 256);
+        prefetch(&[0u64; 1000], 256);
+        prefetch(&[(); 10], 256);
+        prefetch(&"가".repeat(500).into_bytes(), 0);
     }
 
     /// A destination that takes `room` bytes, then fails.
