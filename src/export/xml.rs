@@ -1,7 +1,9 @@
 //! Streaming XML output for the GraphML and GEXF writers: markup and
 //! escaped values go straight into one buffer, which is handed to the
 //! destination in blocks of about 64 KiB. No string is built per value, and
-//! memory does not grow with the graph.
+//! memory does not grow with the graph. Long runs of like elements (a
+//! graph's edges) can be formatted on rayon's threads, a block of them per
+//! task, and still reach the destination in order.
 
 use std::fmt::Display;
 use std::io::{self, Write};
