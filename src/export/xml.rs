@@ -125,7 +125,7 @@ fn candidate_bytes(word: u64, attribute: bool) -> u64 {
 }
 
 /// XML being formatted: markup and escaped values appended to one buffer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct XmlBuffer {
     bytes: Vec<u8>,
 }

@@ -101,14 +101,10 @@ fn every_section_runs_against_its_peer_and_only_reruns_what_is_asked() {
     assert!(median(&table, "extract (1 thread)") > 0.0);
     // The store part is the difference of two timings, which on 40
     // documents can come out at or below zero: then the row says so.
-    let store_part = row(&table, "store part of build (build − extract, medians)");
-    assert!(
-        store_part[5].starts_with("not measurable at this size")
-            || store_part[3]
-                .parse::<f64>()
-                .is_ok_and(|v| v.is_finite() && v > 0.0),
-        "{store_part:?}"
-    );
+    let store_part = "store part of build (build − extract, medians)";
+    if !row(&table, store_part)[5].starts_with("not measurable at this size") {
+        assert!(median(&table, store_part) > 0.0);
+    }
     // rdflib ran every example query, each within its own limit, and
     // gave as many rows as ours.
     let queries = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/queries"))
