@@ -28,6 +28,7 @@ pub mod serve;
 pub mod shard;
 pub mod spill;
 pub mod store;
+mod swar;
 #[cfg(test)]
 mod test_support;
 

@@ -11,6 +11,8 @@
 
 use std::io::Write as _;
 
+use crate::swar;
+
 use oxigraph::model::vocab::xsd;
 use oxigraph::model::{
     GraphNameRef, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, TermRef,
@@ -92,7 +94,20 @@ fn write_quoted(out: &mut Vec<u8>, value: &str) {
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
-        // Most bytes are copied as they are: skip them by a table look-up.
+        // Most bytes are copied as they are: skipped eight at a time while
+        // none may need escaping, else one at a time by a table look-up.
+        if let Some(word) = swar::word_at(bytes, i) {
+            let candidates = swar::below(word, 0x20)
+                | swar::equal(word, b'"')
+                | swar::equal(word, b'\\')
+                | swar::equal(word, 0x7F)
+                | swar::equal(word, 0xEF);
+            if candidates == 0 {
+                i += 8;
+                continue;
+            }
+            i += swar::first(candidates);
+        }
         if !MAY_ESCAPE[usize::from(bytes[i])] {
             i += 1;
             continue;

@@ -8,6 +8,8 @@
 use std::fmt::Display;
 use std::io::{self, Write};
 
+use crate::swar;
+
 /// The buffer is handed to the destination once it holds this many bytes.
 const FLUSH_AT: usize = 1 << 16;
 
@@ -57,17 +59,14 @@ pub fn escape_into(out: &mut Vec<u8>, s: &str, attribute: bool) {
         // Eight bytes at a time while they hold nothing to escape: the
         // evidence sentences that make most of a large export are long runs
         // of Hangul.
-        if let Some(word) = bytes
-            .get(i..i + 8)
-            .and_then(|w| <[u8; 8]>::try_from(w).ok())
-        {
-            let candidates = candidate_bytes(u64::from_le_bytes(word), attribute);
+        if let Some(word) = swar::word_at(bytes, i) {
+            let candidates = candidate_bytes(word, attribute);
             if candidates == 0 {
                 i += 8;
                 continue;
             }
             // The lowest flagged byte is exactly the first candidate.
-            i += (candidates.trailing_zeros() / 8) as usize;
+            i += swar::first(candidates);
         }
         let b = bytes[i];
         if !special[usize::from(b)] {
@@ -107,19 +106,15 @@ pub fn escape_into(out: &mut Vec<u8>, s: &str, attribute: bool) {
 /// One bit set per byte of `word` (little-endian) that may need escaping:
 /// control characters (tabs and line breaks too), `&`, `<`, `>`, `0xEF`,
 /// and in attributes `"` and `'`. Zero when there is none; otherwise the
-/// lowest set bit is exactly the first such byte (the bit-trick's false
-/// positives sit only above a true one).
+/// lowest set bit is exactly the first such byte (see [`crate::swar`]).
 fn candidate_bytes(word: u64, attribute: bool) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let below = |n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS;
-    let equal = |b: u8| {
-        let x = word ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x & HIGHS
-    };
-    let mut found = below(0x20) | equal(b'&') | equal(b'<') | equal(b'>') | equal(0xEF);
+    let mut found = swar::below(word, 0x20)
+        | swar::equal(word, b'&')
+        | swar::equal(word, b'<')
+        | swar::equal(word, b'>')
+        | swar::equal(word, 0xEF);
     if attribute {
-        found |= equal(b'"') | equal(b'\'');
+        found |= swar::equal(word, b'"') | swar::equal(word, b'\'');
     }
     found
 }
