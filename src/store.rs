@@ -26,7 +26,7 @@ use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
@@ -315,7 +315,8 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     };
     let mut fact_iri = String::new();
     let mut sentence_iri = String::new();
-    let mut number = String::new();
+    // Numbers in IRIs and literals, formatted without `fmt`.
+    let mut digits = itoa::Buffer::new();
     for (n, fact) in doc.facts.iter().enumerate() {
         let s = entity(&fact.subject);
         let o = entity(&fact.object);
@@ -328,9 +329,13 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         // ASCII letters and digits keeps it valid.
         let ev = &fact.evidence;
         fact_iri.clear();
-        let _ = write!(fact_iri, "{}#f{n}", d.as_str());
+        fact_iri.push_str(d.as_str());
+        fact_iri.push_str("#f");
+        fact_iri.push_str(digits.format(n));
         sentence_iri.clear();
-        let _ = write!(sentence_iri, "{}#s{}", d.as_str(), ev.sentence);
+        sentence_iri.push_str(d.as_str());
+        sentence_iri.push_str("#s");
+        sentence_iri.push_str(digits.format(ev.sentence));
         let f = NamedNodeRef::new_unchecked(&fact_iri);
         let sent = NamedNodeRef::new_unchecked(&sentence_iri);
         push(f, rdf::TYPE, rdf::STATEMENT.into());
@@ -364,21 +369,17 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
                 (start_offset.as_ref(), ev.start),
                 (end_offset.as_ref(), ev.end),
             ] {
-                number.clear();
-                let _ = write!(number, "{value}");
                 push(
                     sent,
                     property,
-                    LiteralRef::new_typed_literal(&number, xsd::INTEGER).into(),
+                    LiteralRef::new_typed_literal(digits.format(value), xsd::INTEGER).into(),
                 );
             }
             push(sent, in_document.as_ref(), d.into());
-            number.clear();
-            let _ = write!(number, "{}", ev.article);
             push(
                 sent,
                 article_index.as_ref(),
-                LiteralRef::new_typed_literal(&number, xsd::INTEGER).into(),
+                LiteralRef::new_typed_literal(digits.format(ev.article), xsd::INTEGER).into(),
             );
             if let Some(title) = ev.article_title.as_deref().filter(|t| !t.trim().is_empty()) {
                 push(sent, article_title.as_ref(), ko(title).into());
