@@ -64,6 +64,12 @@ struct Cli {
     /// The CSV column that holds the article text (default: `text`, else `body`).
     #[arg(long, global = true, value_name = "COLUMN")]
     text_column: Option<String>,
+    /// A run of more than 256 documents has two passes: up to this many MiB
+    /// of input text, its documents wait for the second pass in memory
+    /// (about twice that); past it, all of them wait in an unnamed file in
+    /// TMPDIR. 0: always in the file.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = newsgraph::pipeline::DEFAULT_HOLD_IN_MEMORY >> 20)]
+    hold_in_memory: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -597,6 +603,7 @@ fn prepare_extraction(
     let ontology = load_ontology(cli)?;
     let mut options = ExtractOptions::default();
     options.read.text_column = cli.text_column.clone();
+    options.hold_in_memory = cli.hold_in_memory.saturating_mul(1 << 20);
     if let Some(m) = min_confidence {
         options.min_confidence = m;
     }

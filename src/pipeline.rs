@@ -18,17 +18,36 @@ use crate::read::{
 };
 use crate::recognise::recognise;
 use crate::relate::relate;
-use crate::resolve::{resolve, DocumentExtraction, EntityIndex};
+use crate::resolve::{resolve, DocumentExtraction, EntityIndex, ResolvableDocument};
 use crate::segment::segment;
-use crate::spill::{self, SpillWriter};
+use crate::spill::{self, SpillReader, SpillWriter};
 
 /// Options of an extraction run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ExtractOptions {
     /// Facts below this confidence are dropped.
     pub min_confidence: f32,
     /// How inputs are read (the CSV text column).
     pub read: ReadOptions,
+    /// Bytes of input text up to which a two-pass streaming run keeps its
+    /// documents in memory between the passes; past it they all go to the
+    /// spill file (see [`extract_streaming`]). Zero spills every two-pass
+    /// run.
+    pub hold_in_memory: u64,
+}
+
+/// [`ExtractOptions::hold_in_memory`] by default: 32 MiB of text, some
+/// 17 000 news pages, held as about twice that in memory.
+pub const DEFAULT_HOLD_IN_MEMORY: u64 = 32 << 20;
+
+impl Default for ExtractOptions {
+    fn default() -> Self {
+        ExtractOptions {
+            min_confidence: 0.0,
+            read: ReadOptions::default(),
+            hold_in_memory: DEFAULT_HOLD_IN_MEMORY,
+        }
+    }
 }
 
 /// The result of extracting a set of inputs.
@@ -158,10 +177,49 @@ pub struct StreamSummary {
     pub skipped: Vec<Error>,
     /// Bytes of text read.
     pub bytes: u64,
-    /// Bytes of the spill file when the run had two passes: documents were
-    /// set aside there until the entities of all of them were indexed
-    /// ([`crate::spill`]); `None` for a one-pass run.
+    /// Bytes of the spill file when the run had two passes and its
+    /// documents did not fit in [`ExtractOptions::hold_in_memory`]: they
+    /// were set aside there until the entities of all of them were indexed
+    /// ([`crate::spill`]); `None` when nothing was spilled.
     pub spill_bytes: Option<u64>,
+}
+
+/// Where the first pass of a two-pass run sets its documents aside.
+enum SetAside {
+    /// In memory, while the text read stays within the budget.
+    Held(Vec<ResolvableDocument>),
+    /// In the spill file.
+    Spilled(SpillWriter),
+}
+
+/// The documents set aside, read back in order by the second pass.
+enum SetAsideReader {
+    Held(std::vec::IntoIter<ResolvableDocument>),
+    Spilled(SpillReader),
+}
+
+/// Appends `docs` to the spill file in order, encoded in parallel. A
+/// document that cannot be encoded (over 4 GiB) is reported in `skipped`;
+/// an error of the file stops the run.
+fn spill_all(
+    spill: &mut SpillWriter,
+    docs: Vec<ResolvableDocument>,
+    dir: &std::path::Path,
+    skipped: &mut Vec<Error>,
+) -> Result<()> {
+    for chunk in docs.chunks(STREAM_CHUNK) {
+        let records: Vec<_> = chunk
+            .par_iter()
+            .map(|doc| spill::encode(doc, dir))
+            .collect();
+        for record in records {
+            match record {
+                Ok(record) => spill.write(&record)?,
+                Err(e) => skipped.push(e),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The documents of the inputs, a group of files at a time, in input order:
@@ -251,10 +309,12 @@ pub enum StreamStage {
 /// resolution keeps only the distinct names. When the documents do not fit
 /// in one chunk, the run has two passes: the first extracts every document,
 /// indexes its entities and sets what resolution needs of it (a
-/// [`ResolvableDocument`](crate::resolve::ResolvableDocument), without
-/// tokens or uncited sentences) aside in an unnamed spill file in the
-/// temporary directory (`TMPDIR`, see [`crate::spill`]); the second reads
-/// them back, resolves them and hands them over. The inputs are read once.
+/// [`ResolvableDocument`], without tokens or uncited sentences) aside — in
+/// memory while the text read stays within
+/// [`ExtractOptions::hold_in_memory`], else all of them in an unnamed spill
+/// file in the temporary directory (`TMPDIR`, see [`crate::spill`]); the
+/// second reads them back, resolves them and hands them over. The inputs
+/// are read once.
 ///
 /// Documents whose id `keep` rejects are read but neither extracted nor
 /// counted. `progress` hears how many documents each stage has done. A
@@ -329,35 +389,53 @@ pub fn extract_streaming<T: Send>(
     };
 
     // Pass 1: extract every document, index its entities and set what
-    // resolution needs of it aside in the spill file.
+    // resolution needs of it aside, in memory while the text read stays
+    // within the budget, else all of it in the spill file.
     let spill_dir = std::env::temp_dir();
-    let mut spill = SpillWriter::new_in(&spill_dir)?;
+    let mut aside = SetAside::Held(Vec::new());
     let mut index = EntityIndex::new();
     for chunk in [first, second].into_iter().chain(chunks) {
         let extracted: Vec<_> = chunk
             .into_par_iter()
             .map(|r| {
-                r.and_then(|raw| {
+                r.map(|raw| {
                     let (extraction, b) = extract(raw);
-                    let doc = extraction.into_resolvable();
-                    let record = spill::encode(&doc, &spill_dir)?;
-                    Ok((doc, record, b))
+                    (extraction.into_resolvable(), b)
                 })
             })
             .collect();
+        let mut docs = Vec::with_capacity(extracted.len());
         for r in extracted {
             match r {
-                Ok((doc, record, b)) => {
+                Ok((doc, b)) => {
                     index.add(&doc);
-                    spill.write(&record)?;
                     summary.bytes += b;
+                    docs.push(doc);
                 }
                 Err(e) => skipped.push(e),
             }
         }
+        if let SetAside::Held(held) = &mut aside {
+            if summary.bytes <= options.hold_in_memory {
+                held.append(&mut docs);
+                continue;
+            }
+            // Over the budget: what is held goes to the spill file first.
+            let mut spill = SpillWriter::new_in(&spill_dir)?;
+            spill_all(&mut spill, std::mem::take(held), &spill_dir, &mut skipped)?;
+            aside = SetAside::Spilled(spill);
+        }
+        if let SetAside::Spilled(spill) = &mut aside {
+            spill_all(spill, docs, &spill_dir, &mut skipped)?;
+        }
     }
-    summary.spill_bytes = Some(spill.bytes());
-    let mut spill = spill.finish()?;
+    let mut aside = match aside {
+        SetAside::Held(held) => SetAsideReader::Held(held.into_iter()),
+        SetAside::Spilled(spill) => {
+            summary.spill_bytes = Some(spill.bytes());
+            SetAsideReader::Spilled(spill.finish()?)
+        }
+    };
     let resolution = index.finish();
     summary.skipped = skipped;
 
@@ -368,22 +446,36 @@ pub fn extract_streaming<T: Send>(
     let consumed = std::thread::scope(|scope| -> Result<()> {
         let resolution = &resolution;
         let producer = scope.spawn(move || loop {
-            let bodies = match spill.next_bodies(STREAM_CHUNK) {
-                Ok(bodies) if bodies.is_empty() => return,
-                Ok(bodies) => bodies,
-                Err(e) => {
-                    let _ = sender.send(Err(e));
-                    return;
+            let items = match &mut aside {
+                SetAsideReader::Held(held) => {
+                    let docs: Vec<_> = held.by_ref().take(STREAM_CHUNK).collect();
+                    if docs.is_empty() {
+                        return;
+                    }
+                    Ok(docs
+                        .into_par_iter()
+                        .map(|doc| prepare(resolution.document_graph(doc, min_confidence)))
+                        .collect())
+                }
+                SetAsideReader::Spilled(spill) => {
+                    let bodies = match spill.next_bodies(STREAM_CHUNK) {
+                        Ok(bodies) if bodies.is_empty() => return,
+                        Ok(bodies) => bodies,
+                        Err(e) => {
+                            let _ = sender.send(Err(e));
+                            return;
+                        }
+                    };
+                    let dir = spill.dir();
+                    bodies
+                        .into_par_iter()
+                        .map(|body| {
+                            let doc = spill::decode(&body, dir)?;
+                            Ok(prepare(resolution.document_graph(doc, min_confidence)))
+                        })
+                        .collect::<Result<Vec<T>>>()
                 }
             };
-            let dir = spill.dir();
-            let items = bodies
-                .into_par_iter()
-                .map(|body| {
-                    let doc = spill::decode(&body, dir)?;
-                    Ok(prepare(resolution.document_graph(doc, min_confidence)))
-                })
-                .collect::<Result<Vec<T>>>();
             // A send fails when the consumer stopped on an error.
             if sender.send(items).is_err() {
                 return;

@@ -98,26 +98,33 @@ fn two_passes_give_the_in_memory_graph_in_input_order() {
     let in_memory = extract_inputs(&inputs, &ontology, &options, &|_| {}).unwrap();
     assert_eq!(in_memory.documents.len(), docs);
 
-    let (streamed, summary) = stream_all(&inputs, &ontology, &options);
-    let spill = summary
-        .spill_bytes
-        .expect("a corpus of {docs} documents needs two passes");
-    // What is set aside is much less than the graph written.
-    assert!(
-        spill > 0
-            && spill
-                < quad_lines(&in_memory.documents)
-                    .iter()
-                    .map(String::len)
-                    .sum::<usize>() as u64
-                    / 4
-    );
-    assert_eq!(summary.documents, docs);
-    assert_eq!(summary.bytes, in_memory.bytes);
-    assert!(summary.skipped.is_empty());
-    // Input order, the same graphs.
-    assert_eq!(ids(&streamed), ids(&in_memory.documents));
-    assert_eq!(quad_lines(&streamed), quad_lines(&in_memory.documents));
+    let expected_quads = quad_lines(&in_memory.documents);
+    let graph_bytes = expected_quads.iter().map(String::len).sum::<usize>() as u64;
+    // Held in memory between the passes (the default budget), all spilled
+    // (no budget), and spilled once the budget is passed mid-run (the
+    // documents held so far go to the file first).
+    for (hold_in_memory, spilled) in [
+        (options.hold_in_memory, false),
+        (0, true),
+        (in_memory.bytes / 2, true),
+    ] {
+        let options = ExtractOptions {
+            hold_in_memory,
+            ..options.clone()
+        };
+        let (streamed, summary) = stream_all(&inputs, &ontology, &options);
+        assert_eq!(summary.spill_bytes.is_some(), spilled, "{hold_in_memory}");
+        if let Some(spill) = summary.spill_bytes {
+            // What is set aside is much less than the graph written.
+            assert!(spill > 0 && spill < graph_bytes / 4, "{spill}");
+        }
+        assert_eq!(summary.documents, docs);
+        assert_eq!(summary.bytes, in_memory.bytes);
+        assert!(summary.skipped.is_empty());
+        // Input order, the same graphs.
+        assert_eq!(ids(&streamed), ids(&in_memory.documents));
+        assert!(quad_lines(&streamed) == expected_quads, "{hold_in_memory}");
+    }
 }
 
 #[test]
@@ -255,7 +262,11 @@ fn jsonl_lines_across_chunks_come_in_order_and_read_errors_once() {
     let inputs = [dir];
 
     let in_memory = extract_inputs(&inputs, &ontology, &options, &|_| {}).unwrap();
-    let (streamed, summary) = stream_all(&inputs, &ontology, &options);
+    let spilling = ExtractOptions {
+        hold_in_memory: 0,
+        ..options.clone()
+    };
+    let (streamed, summary) = stream_all(&inputs, &ontology, &spilling);
     assert!(summary.spill_bytes.is_some());
     assert_eq!(summary.documents, in_memory.documents.len());
     assert_eq!(summary.bytes, in_memory.bytes);
@@ -273,14 +284,15 @@ fn the_spill_file_lives_in_tmpdir_leaves_nothing_and_a_bad_tmpdir_is_named() {
     let corpus = corpus(tmp.path(), STREAM_CHUNK + 20);
     let spill_dir = tmp.path().join("spill");
     std::fs::create_dir(&spill_dir).unwrap();
-    let run = |tmpdir: &Path| {
+    let run_holding = |tmpdir: &Path, mib: &str| {
         Command::new(env!("CARGO_BIN_EXE_newsgraph"))
             .env("TMPDIR", tmpdir)
-            .args(["--quiet", "extract"])
+            .args(["--quiet", "--hold-in-memory", mib, "extract"])
             .arg(&corpus)
             .output()
             .unwrap()
     };
+    let run = |tmpdir: &Path| run_holding(tmpdir, "0");
     let quads = ok(run(&spill_dir));
     assert!(
         quads.lines().count() > 1000,
@@ -305,4 +317,8 @@ fn the_spill_file_lives_in_tmpdir_leaves_nothing_and_a_bad_tmpdir_is_named() {
         out.stdout.is_empty(),
         "nothing is written before the spill fails"
     );
+
+    // Held in memory (the default budget), the run needs no spill file.
+    let held = ok(run_holding(&missing, "32"));
+    assert!(held == quads, "held in memory, the run wrote other quads");
 }
