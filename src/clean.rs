@@ -335,12 +335,66 @@ pub fn find_date(line: &str) -> Option<String> {
     if !line.bytes().any(|b| b.is_ascii_digit()) {
         return None;
     }
-    let caps = patterns().date.captures(line)?;
-    let year: u32 = caps[1].parse().ok()?;
-    let month: u32 = caps[2].parse().ok()?;
-    let day: u32 = caps[3].parse().ok()?;
+    // A scan for the pattern with ASCII digits. Where it finds none, the
+    // pattern finds none either, or one with another digit (its `\d` is
+    // Unicode's), which does not parse. Where the line has such digits,
+    // the pattern's match decides.
+    let ascii = scan_ascii_date(line)?;
+    let (year, month, day) = if line.chars().any(|c| !c.is_ascii() && c.is_numeric()) {
+        let caps = patterns().date.captures(line)?;
+        (
+            caps[1].parse().ok()?,
+            caps[2].parse().ok()?,
+            caps[3].parse().ok()?,
+        )
+    } else {
+        ascii
+    };
     ((1990..=2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day))
         .then(|| format!("{year:04}-{month:02}-{day:02}"))
+}
+
+/// The first match of the date pattern (`\d{4}\s*[.\-/년]\s*\d{1,2}\s*[.\-/월]\s*\d{1,2}`,
+/// leftmost, greedy) in a line whose digits are all ASCII, as numbers.
+fn scan_ascii_date(line: &str) -> Option<(u32, u32, u32)> {
+    let bytes = line.as_bytes();
+    // Up to two digits at `at`, with the offset after them (none: no digit).
+    let number = |at: usize| -> Option<(u32, usize)> {
+        let len = bytes[at..]
+            .iter()
+            .take(2)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let value = line[at..at + len].parse().ok()?;
+        Some((value, at + len))
+    };
+    let skip_space = |at: usize| -> usize {
+        at + line[at..]
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .map(char::len_utf8)
+            .sum::<usize>()
+    };
+    let separator = |at: usize, unit: char| -> Option<usize> {
+        let c = line[at..].chars().next()?;
+        (matches!(c, '.' | '-' | '/') || c == unit).then(|| at + c.len_utf8())
+    };
+    let date_at = |start: usize| -> Option<(u32, u32, u32)> {
+        let year_digits = bytes.get(start..start + 4)?;
+        if !year_digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let year = line[start..start + 4].parse().ok()?;
+        let at = separator(skip_space(start + 4), '년')?;
+        let (month, at) = number(skip_space(at))?;
+        let at = separator(skip_space(at), '월')?;
+        let (day, _) = number(skip_space(at))?;
+        Some((year, month, day))
+    };
+    // A match starts on a digit.
+    (0..bytes.len())
+        .filter(|&i| bytes[i].is_ascii_digit())
+        .find_map(date_at)
 }
 
 #[derive(Default)]
@@ -625,6 +679,40 @@ mod tests {
             assert_eq!(squash(t), squash_by_char(t), "{t:?}");
             assert_eq!(normalise_line(t), normalise_line_by_char(t), "{t:?}");
         }
+    }
+
+    /// [`find_date`] as first written: the pattern alone.
+    fn find_date_by_pattern(line: &str) -> Option<String> {
+        let caps = patterns().date.captures(line)?;
+        let year: u32 = caps[1].parse().ok()?;
+        let month: u32 = caps[2].parse().ok()?;
+        let day: u32 = caps[3].parse().ok()?;
+        ((1990..=2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day))
+            .then(|| format!("{year:04}-{month:02}-{day:02}"))
+    }
+
+    #[test]
+    fn dates_are_found_as_the_pattern_finds_them() {
+        let pieces = [
+            "2023", "12", "1", "0", " ", "\u{3000}", ".", "-", "/", "년", "월", "a", "가",
+        ];
+        let texts = crate::test_support::every_sequence(&pieces, 5);
+        for t in &texts {
+            assert_eq!(find_date(t), find_date_by_pattern(t), "{t:?}");
+        }
+        for t in [
+            "２０２３.1.1 2023.1.1",
+            "٢٠٢٣-1-1 2023.02.03",
+            "기사입력 : 2023년02월17일 10:00",
+            "등록 2019-05-08 오전",
+            "20231.1.1",
+            "2023.123.4",
+            "2023 . 1 . 123",
+            "1999.12.31~2000.1.1",
+        ] {
+            assert_eq!(find_date(t), find_date_by_pattern(t), "{t:?}");
+        }
+        assert_eq!(find_date("2023.1.123").as_deref(), Some("2023-01-12"));
     }
 
     #[test]
