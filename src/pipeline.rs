@@ -198,6 +198,46 @@ enum SetAsideReader {
     Spilled(SpillReader),
 }
 
+/// A document read back by [`SetAsideReader::next_chunk`]: as it was
+/// held, or a spill record still to decode (on any thread).
+// Each is moved once, into the second pass's parallel map: boxing the
+// larger variant would only add an allocation per document.
+#[allow(clippy::large_enum_variant)]
+enum SetAsideDocument {
+    Held(ResolvableDocument),
+    Spilled(Vec<u8>),
+}
+
+impl SetAsideReader {
+    /// The next [`STREAM_CHUNK`] documents (fewer at the end; none when
+    /// all are read).
+    fn next_chunk(&mut self) -> Result<Vec<SetAsideDocument>> {
+        Ok(match self {
+            SetAsideReader::Held(held) => held
+                .by_ref()
+                .take(STREAM_CHUNK)
+                .map(SetAsideDocument::Held)
+                .collect(),
+            SetAsideReader::Spilled(spill) => spill
+                .next_bodies(STREAM_CHUNK)?
+                .into_iter()
+                .map(SetAsideDocument::Spilled)
+                .collect(),
+        })
+    }
+}
+
+impl SetAsideDocument {
+    /// The document, decoded if it was spilled; `dir` is the spill file's
+    /// directory, for the error.
+    fn into_document(self, dir: &std::path::Path) -> Result<ResolvableDocument> {
+        match self {
+            SetAsideDocument::Held(doc) => Ok(doc),
+            SetAsideDocument::Spilled(body) => spill::decode(&body, dir),
+        }
+    }
+}
+
 /// Appends `docs` to the spill file in order, encoded in parallel. A
 /// document that cannot be encoded (over 4 GiB) is reported in `skipped`;
 /// an error of the file stops the run.
@@ -446,36 +486,21 @@ pub fn extract_streaming<T: Send>(
     let consumed = std::thread::scope(|scope| -> Result<()> {
         let resolution = &resolution;
         let producer = scope.spawn(move || loop {
-            let items = match &mut aside {
-                SetAsideReader::Held(held) => {
-                    let docs: Vec<_> = held.by_ref().take(STREAM_CHUNK).collect();
-                    if docs.is_empty() {
-                        return;
-                    }
-                    Ok(docs
-                        .into_par_iter()
-                        .map(|doc| prepare(resolution.document_graph(doc, min_confidence)))
-                        .collect())
-                }
-                SetAsideReader::Spilled(spill) => {
-                    let bodies = match spill.next_bodies(STREAM_CHUNK) {
-                        Ok(bodies) if bodies.is_empty() => return,
-                        Ok(bodies) => bodies,
-                        Err(e) => {
-                            let _ = sender.send(Err(e));
-                            return;
-                        }
-                    };
-                    let dir = spill.dir();
-                    bodies
-                        .into_par_iter()
-                        .map(|body| {
-                            let doc = spill::decode(&body, dir)?;
-                            Ok(prepare(resolution.document_graph(doc, min_confidence)))
-                        })
-                        .collect::<Result<Vec<T>>>()
+            let chunk = match aside.next_chunk() {
+                Ok(chunk) if chunk.is_empty() => return,
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = sender.send(Err(e));
+                    return;
                 }
             };
+            let items = chunk
+                .into_par_iter()
+                .map(|doc| {
+                    let doc = doc.into_document(&spill_dir)?;
+                    Ok(prepare(resolution.document_graph(doc, min_confidence)))
+                })
+                .collect::<Result<Vec<T>>>();
             // A send fails when the consumer stopped on an error.
             if sender.send(items).is_err() {
                 return;
