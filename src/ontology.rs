@@ -20,7 +20,7 @@ pub const BUILTIN_MODEL_TTL: &str = include_str!("../ontology/newsgraph.ttl");
 /// The SKOS sector vocabulary, as shipped.
 pub const BUILTIN_SECTORS_TTL: &str = include_str!("../ontology/sectors.ttl");
 
-const BUILTIN_FILES: &[(&str, &str)] = &[
+pub(crate) const BUILTIN_FILES: &[(&str, &str)] = &[
     ("newsgraph.ttl", BUILTIN_MODEL_TTL),
     ("sectors.ttl", BUILTIN_SECTORS_TTL),
     (
@@ -248,25 +248,32 @@ impl CueHits {
 }
 
 /// Everything the extractor knows about Korean news and the domain.
+///
+/// Immutable once loaded: every look-up index is built from the lexicons
+/// at [`Ontology::load`], so the lexicons are read through accessors.
 #[derive(Debug, Clone)]
 pub struct Ontology {
+    /// Distinct for every [`Ontology::load`] (a clone shares it: the two
+    /// are equal and neither can change), so that per-thread caches of
+    /// look-ups know which ontology they were filled from.
+    id: u64,
     /// Gazetteer of organisations.
-    pub organizations: Vec<OrgEntry>,
+    organizations: Vec<OrgEntry>,
     org_index: FxHashMap<String, usize>,
     /// Place names and their kinds (`country`, `region`).
-    pub places: FxHashMap<String, String>,
+    places: FxHashMap<String, String>,
     /// The sector vocabulary.
-    pub sectors: Vec<SectorEntry>,
+    sectors: Vec<SectorEntry>,
     sector_index: FxHashMap<String, usize>,
     /// Every non-empty beginning of a key of `sector_index`.
     sector_prefixes: FxHashSet<String>,
     /// The first character of every key of `sector_index`.
     sector_initials: CharSet,
     /// Titles, longest first.
-    pub titles: Vec<TitleEntry>,
+    titles: Vec<TitleEntry>,
     title_index: SuffixIndex,
     /// Organisation name endings, longest first.
-    pub org_suffixes: Vec<SuffixEntry>,
+    org_suffixes: Vec<SuffixEntry>,
     org_suffix_index: SuffixIndex,
     /// Relation cues with confidences (see [`Ontology::cues`]).
     cues: HashMap<CueKind, Vec<(String, f32)>>,
@@ -276,15 +283,15 @@ pub struct Ontology {
     /// What empty cues (in every text) give.
     empty_cues: CueHits,
     /// Particles and endings, longest first.
-    pub particles: Vec<String>,
+    particles: Vec<String>,
     particle_index: SuffixIndex,
     /// Korean surnames.
-    pub surnames: FxHashSet<String>,
+    surnames: FxHashSet<String>,
     stopwords: FxHashMap<String, FxHashSet<String>>,
     /// The OWL model's Turtle text.
-    pub model_ttl: String,
+    model_ttl: String,
     /// The sector vocabulary's Turtle text.
-    pub sectors_ttl: String,
+    sectors_ttl: String,
 }
 
 fn ontology_error(path: &Path, line: usize, message: impl Into<String>) -> Error {
@@ -339,7 +346,9 @@ impl Ontology {
             files.insert(name, entry);
         }
         let get = |name: &str| -> &(PathBuf, String) { &files[name] };
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let mut ontology = Ontology {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             organizations: Vec::new(),
             org_index: FxHashMap::default(),
             places: FxHashMap::default(),
@@ -665,6 +674,56 @@ impl Ontology {
         hits
     }
 
+    /// Distinct for every loaded ontology (shared by its clones).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Gazetteer of organisations.
+    pub fn organizations(&self) -> &[OrgEntry] {
+        &self.organizations
+    }
+
+    /// Place names and their kinds (`country`, `region`).
+    pub fn places(&self) -> &FxHashMap<String, String> {
+        &self.places
+    }
+
+    /// The sector vocabulary.
+    pub fn sectors(&self) -> &[SectorEntry] {
+        &self.sectors
+    }
+
+    /// Titles, longest first.
+    pub fn titles(&self) -> &[TitleEntry] {
+        &self.titles
+    }
+
+    /// Organisation name endings, longest first.
+    pub fn org_suffixes(&self) -> &[SuffixEntry] {
+        &self.org_suffixes
+    }
+
+    /// Particles and endings, longest first.
+    pub fn particles(&self) -> &[String] {
+        &self.particles
+    }
+
+    /// Whether `word` is a Korean surname of the lexicon.
+    pub fn is_surname(&self, word: &str) -> bool {
+        self.surnames.contains(word)
+    }
+
+    /// The OWL model's Turtle text.
+    pub fn model_ttl(&self) -> &str {
+        &self.model_ttl
+    }
+
+    /// The sector vocabulary's Turtle text.
+    pub fn sectors_ttl(&self) -> &str {
+        &self.sectors_ttl
+    }
+
     /// The gazetteer entry a name (canonical or alias) belongs to.
     pub fn organization(&self, name: &str) -> Option<&OrgEntry> {
         self.org_index.get(name).map(|&i| &self.organizations[i])
@@ -719,6 +778,14 @@ impl Ontology {
         self.title_index
             .longest_suffix(word, true)
             .map(|(cut, entries)| (&word[..cut], &self.titles[entries[0]]))
+    }
+
+    /// [`Ontology::split_title`] as the length of what precedes the title
+    /// and the title's index in [`Ontology::titles`].
+    pub(crate) fn split_title_index(&self, word: &str) -> Option<(usize, usize)> {
+        self.title_index
+            .longest_suffix(word, true)
+            .map(|(cut, entries)| (cut, entries[0]))
     }
 
     /// The organisation ending a word ends with (longest match).

@@ -11,6 +11,9 @@ use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::model::{is_hangul_syllable, EntityType, Sentence};
+use words::{with_cache, SharedName, WordCache};
+
+mod words;
 use crate::ontology::{
     push_sector_key, push_sector_key_char, sector_key, Ontology, OrgClass, TitleEntry, TitleImplies,
 };
@@ -131,38 +134,74 @@ pub fn stems_iter<'w, 'o>(
     )
 }
 
-/// The particle splits of every token of a sentence, found once: what
-/// [`stems_iter`] gives for a token, without walking the particle list
-/// again each time a rule looks at the word.
-#[derive(Default)]
-struct TokenStems {
-    /// The byte offsets where particles start, token after token.
-    cuts: Vec<usize>,
-    /// Per token, its range in `cuts`.
-    spans: Vec<(usize, usize)>,
+/// The words of a sentence in the thread's [`WordCache`]: what the
+/// lexicons say about each token, looked up once per token.
+#[derive(Clone, Copy)]
+struct SentenceWords<'a> {
+    cache: &'a WordCache,
+    /// Per token, its id in `cache`.
+    ids: &'a [u32],
 }
 
-impl TokenStems {
-    /// Makes these the stems of `tokens` (reusing the buffers).
-    fn fill(&mut self, tokens: &[Token], ontology: &Ontology) {
-        self.cuts.clear();
-        self.spans.clear();
-        for t in tokens {
-            let start = self.cuts.len();
-            ontology.push_particle_cuts(&t.text, &mut self.cuts);
-            self.spans.push((start, self.cuts.len()));
-        }
-    }
-
+impl<'a> SentenceWords<'a> {
     /// [`stems_iter`] of token `i`'s text.
-    fn of<'w>(&'w self, tokens: &'w [Token], i: usize) -> impl Iterator<Item = (&'w str, &'w str)> {
+    fn of<'w>(
+        &self,
+        tokens: &'w [Token],
+        i: usize,
+    ) -> impl Iterator<Item = (&'w str, &'w str)> + use<'a, 'w> {
         let word = tokens[i].text.as_str();
-        let (start, end) = self.spans[i];
         std::iter::once((word, "")).chain(
-            self.cuts[start..end]
+            self.cache
+                .cuts(self.ids[i])
                 .iter()
                 .map(move |&cut| (&word[..cut], &word[cut..])),
         )
+    }
+
+    /// The first particle split of token `i` (the word itself first)
+    /// whose stem names an organisation: (stem, particle, name).
+    fn org_word<'w>(
+        &self,
+        tokens: &'w [Token],
+        i: usize,
+    ) -> Option<(&'w str, &'w str, &'a OrgName)> {
+        let word = tokens[i].text.as_str();
+        self.cache
+            .org_word(self.ids[i])
+            .map(|(len, name)| (&word[..len], &word[len..], name))
+    }
+
+    /// The organisation token `i` names as it is ([`org_name_of`] of its
+    /// text).
+    fn org_name(&self, tokens: &[Token], i: usize) -> Option<&'a OrgName> {
+        self.cache.org_name(self.ids[i], &tokens[i].text)
+    }
+
+    /// Whether a particle split of token `i` (the word itself first) is
+    /// [`refers_back`].
+    fn refers_back(&self, i: usize) -> bool {
+        self.cache.refers_back(self.ids[i])
+    }
+
+    /// Whether token `i` may begin a sector form of several words: a
+    /// sector form begins like its [`sector_key`].
+    fn may_begin_sector_form(&self, i: usize) -> bool {
+        self.cache.may_begin_sector_form(self.ids[i])
+    }
+
+    /// The first particle split of token `i` whose stem ends in a title:
+    /// (stem, particle, what precedes the title, the title).
+    fn title<'w, 'o>(
+        &self,
+        tokens: &'w [Token],
+        i: usize,
+        o: &'o Ontology,
+    ) -> Option<(&'w str, &'w str, &'w str, &'o TitleEntry)> {
+        let word = tokens[i].text.as_str();
+        self.cache
+            .title(self.ids[i], o)
+            .map(|(stem, prefix, title)| (&word[..stem], &word[stem..], &word[..prefix], title))
     }
 }
 
@@ -327,6 +366,14 @@ impl Recogniser<'_> {
     }
 }
 
+/// Whether `stem` is `정부`, a bare council or a word referring back: what
+/// the rules for governments, councils and [`ANAPHORS`] look for.
+fn refers_back(stem: &str) -> bool {
+    stem == "정부"
+        || BARE_COUNCILS.iter().any(|(c, _)| *c == stem)
+        || ANAPHORS.iter().any(|(w, _)| *w == stem)
+}
+
 /// Councils named without their city: the city the text is about.
 const BARE_COUNCILS: &[(&str, &[OrgClass])] = &[
     ("시의회", &[OrgClass::Metropolitan, OrgClass::City]),
@@ -364,6 +411,8 @@ const COMPOUND_ENDINGS: &[&str] = &[
 
 struct Recogniser<'o> {
     ontology: &'o Ontology,
+    /// What the lexicons say about every word of the document.
+    words: &'o WordCache,
     entities: Vec<LocalEntity>,
     /// The entity each name stands for, per [`EntityType`] (see [`kind_slot`]).
     by_name: [FxHashMap<String, usize>; 4],
@@ -463,136 +512,21 @@ impl<'o> Recogniser<'o> {
         self.by_name[kind_slot(kind)].get(name).copied()
     }
 
-    /// Recognises an organisation name (no particle): gazetteer first, then
-    /// name endings. Returns (canonical, class, strength, generic).
-    fn org_name(&self, name: &str) -> Option<(Option<String>, OrgClass, Strength)> {
-        let o = self.ontology;
-        if let Some(entry) = o.organization(name) {
-            let bare_region = entry.class.is_local_government()
-                && !["시", "도", "군", "구"].iter().any(|s| name.ends_with(s));
-            // Two-syllable short forms (삼성, 한전) are often other words.
-            let short_alias = name != entry.canonical && hangul_len(name).is_some_and(|n| n <= 2);
-            let strength = if bare_region || short_alias {
-                Strength::Weak
-            } else {
-                Strength::Strong
-            };
-            return Some((Some(entry.canonical.clone()), entry.class, strength));
+    /// [`org_name_of`] `name`, from the cache when the word has been seen.
+    fn org_name(&self, name: &str) -> Option<OrgName> {
+        match self.words.get(name) {
+            Some(id) => self.words.org_name(id, name).cloned(),
+            None => org_name_of(self.ontology, name),
         }
-        // Past the gazetteer, only an office, a company mark or a name
-        // ending makes an organisation.
-        let office_like = name.ends_with('청');
-        let marked = name.starts_with(['㈜', '(']) || name.ends_with(['㈜', ')']);
-        if !(office_like || marked || o.may_end_org_suffix(name)) {
-            return None;
-        }
-        if name.chars().nth(2).is_none() || o.is_place(name) {
-            return None;
-        }
-        // 광산구청 → 광산구: an office stands for its government.
-        for (office, gov, class) in [
-            ("구청", "구", OrgClass::District),
-            ("군청", "군", OrgClass::County),
-            ("시청", "시", OrgClass::City),
-        ]
-        .into_iter()
-        .filter(|_| office_like)
-        {
-            if let Some(base) = name
-                .strip_suffix(office)
-                .filter(|b| hangul_len(b).is_some_and(|n| n >= 1))
-            {
-                let government = format!("{base}{gov}");
-                let (canonical, class) = match o.organization(&government) {
-                    Some(e) => (e.canonical.clone(), e.class),
-                    None => (government, class),
-                };
-                return Some((Some(canonical), class, Strength::Strong));
-            }
-        }
-        // ㈜해양수소에너지, (주)대성정밀, 대성정밀㈜: companies by their mark.
-        for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"]
-            .into_iter()
-            .filter(|_| marked)
-        {
-            let rest = name.strip_prefix(mark).or_else(|| name.strip_suffix(mark));
-            let has_particle = || {
-                stems_iter(name, o)
-                    .skip(1)
-                    .any(|(st, _)| st.chars().count() > mark.chars().count() + 1)
-            };
-            if rest.is_some_and(|r| r.chars().count() >= 2) && !has_particle() {
-                let class = if mark == "(재)" || mark == "(사)" {
-                    OrgClass::Standing
-                } else {
-                    OrgClass::Company
-                };
-                return Some((None, class, Strength::Strong));
-            }
-        }
-        if name.is_ascii() {
-            return None;
-        }
-        // An ending alone names nothing ("협의회" is not 협 + 의회).
-        if o.org_suffixes_equal_to(name).next().is_some() {
-            return None;
-        }
-        let suffix = o.org_suffix(name)?;
-        let prefix = &name[..name.len() - suffix.suffix.len()];
-        if prefix.chars().all(|c| c.is_ascii_digit()) || o.is_stopword("org-prefix", prefix) {
-            return None;
-        }
-        // A title is not an organisation ("위원장" ends in 장, "경제부지사"
-        // in 부지사 rather than 지사 …).
-        if o.split_title(name)
-            .is_some_and(|(p, t)| p.is_empty() || t.title.len() >= suffix.suffix.len())
-        {
-            return None;
-        }
-        let strength = if suffix.strong {
-            Strength::Strong
-        } else {
-            Strength::Weak
-        };
-        Some((None, suffix.class, strength))
     }
 
-    /// Tries every particle split of a word (its [`stems_iter`]) as an
-    /// organisation name.
-    fn org_word<'w>(
-        &self,
-        stems: impl Iterator<Item = (&'w str, &'w str)>,
-    ) -> Option<(&'w str, &'w str, Option<String>, OrgClass, Strength)> {
-        for (stem, particle) in stems {
-            if let Some((canonical, class, strength)) = self.org_name(stem) {
-                return Some((stem, particle, canonical, class, strength));
-            }
-        }
-        None
-    }
-
+    /// [`person_name_of`] `word`, from the cache when the word has been
+    /// seen.
     fn is_person_name(&self, word: &str) -> bool {
-        let o = self.ontology;
-        let Some(n) = hangul_len(word) else {
-            return false;
-        };
-        if !(2..=4).contains(&n) || o.is_stopword("person", word) {
-            return false;
+        match self.words.get(word) {
+            Some(id) => self.words.person(id),
+            None => person_name_of(self.ontology, word),
         }
-        let first: String = word.chars().take(1).collect();
-        let first_two: String = word.chars().take(2).collect();
-        let has_surname =
-            o.surnames.contains(&first) || (n >= 3 && o.surnames.contains(&first_two));
-        has_surname
-            && o.organization(word).is_none()
-            && !o.is_place(word)
-            && o.sector(word).is_none()
-            && o.split_title(word).is_none()
-            && o.org_suffix(word).is_none()
-            && o.org_suffixes_equal_to(word).next().is_none()
-            && stems_iter(word, o)
-                .skip(1)
-                .all(|(st, _)| o.split_title(st).is_none() && o.organization(st).is_none())
     }
 
     /// The name in a word that may carry a particle (장현우는 → 장현우).
@@ -623,21 +557,192 @@ impl<'o> Recogniser<'o> {
     }
 }
 
+/// How a name was recognised as an organisation's.
+#[derive(Debug, Clone, PartialEq)]
+struct OrgName {
+    /// The canonical name, when the gazetteer (or an office's government)
+    /// gives one.
+    canonical: Option<SharedName>,
+    /// Its kind.
+    class: OrgClass,
+    /// How sure the name is one.
+    strength: Strength,
+}
+
+/// Recognises an organisation name (no particle): gazetteer first, then
+/// name endings.
+fn org_name_of(o: &Ontology, name: &str) -> Option<OrgName> {
+    if let Some(entry) = o.organization(name) {
+        let bare_region = entry.class.is_local_government()
+            && !["시", "도", "군", "구"].iter().any(|s| name.ends_with(s));
+        // Two-syllable short forms (삼성, 한전) are often other words.
+        let short_alias = name != entry.canonical && hangul_len(name).is_some_and(|n| n <= 2);
+        let strength = if bare_region || short_alias {
+            Strength::Weak
+        } else {
+            Strength::Strong
+        };
+        return Some(OrgName {
+            canonical: Some(SharedName::from(entry.canonical.as_str())),
+            class: entry.class,
+            strength,
+        });
+    }
+    // Past the gazetteer, only an office, a company mark or a name
+    // ending makes an organisation.
+    let office_like = name.ends_with('청');
+    let marked = name.starts_with(['㈜', '(']) || name.ends_with(['㈜', ')']);
+    if !(office_like || marked || o.may_end_org_suffix(name)) {
+        return None;
+    }
+    if name.chars().nth(2).is_none() || o.is_place(name) {
+        return None;
+    }
+    // 광산구청 → 광산구: an office stands for its government.
+    for (office, gov, class) in [
+        ("구청", "구", OrgClass::District),
+        ("군청", "군", OrgClass::County),
+        ("시청", "시", OrgClass::City),
+    ]
+    .into_iter()
+    .filter(|_| office_like)
+    {
+        if let Some(base) = name
+            .strip_suffix(office)
+            .filter(|b| hangul_len(b).is_some_and(|n| n >= 1))
+        {
+            let government = format!("{base}{gov}");
+            let (canonical, class) = match o.organization(&government) {
+                Some(e) => (e.canonical.clone(), e.class),
+                None => (government, class),
+            };
+            return Some(OrgName {
+                canonical: Some(SharedName::from(canonical)),
+                class,
+                strength: Strength::Strong,
+            });
+        }
+    }
+    // ㈜해양수소에너지, (주)대성정밀, 대성정밀㈜: companies by their mark.
+    for mark in ["㈜", "(주)", "(유)", "(재)", "(사)"]
+        .into_iter()
+        .filter(|_| marked)
+    {
+        let rest = name.strip_prefix(mark).or_else(|| name.strip_suffix(mark));
+        let has_particle = || {
+            stems_iter(name, o)
+                .skip(1)
+                .any(|(st, _)| st.chars().count() > mark.chars().count() + 1)
+        };
+        if rest.is_some_and(|r| r.chars().count() >= 2) && !has_particle() {
+            let class = if mark == "(재)" || mark == "(사)" {
+                OrgClass::Standing
+            } else {
+                OrgClass::Company
+            };
+            return Some(OrgName {
+                canonical: None,
+                class,
+                strength: Strength::Strong,
+            });
+        }
+    }
+    if name.is_ascii() {
+        return None;
+    }
+    // An ending alone names nothing ("협의회" is not 협 + 의회).
+    if o.org_suffixes_equal_to(name).next().is_some() {
+        return None;
+    }
+    let suffix = o.org_suffix(name)?;
+    let prefix = &name[..name.len() - suffix.suffix.len()];
+    if prefix.chars().all(|c| c.is_ascii_digit()) || o.is_stopword("org-prefix", prefix) {
+        return None;
+    }
+    // A title is not an organisation ("위원장" ends in 장, "경제부지사"
+    // in 부지사 rather than 지사 …).
+    if o.split_title(name)
+        .is_some_and(|(p, t)| p.is_empty() || t.title.len() >= suffix.suffix.len())
+    {
+        return None;
+    }
+    let strength = if suffix.strong {
+        Strength::Strong
+    } else {
+        Strength::Weak
+    };
+    Some(OrgName {
+        canonical: None,
+        class: suffix.class,
+        strength,
+    })
+}
+
+/// Whether `word` (no particle) is a person's name: two to four
+/// syllables, a surname first, and nothing the lexicons know otherwise.
+fn person_name_of(o: &Ontology, word: &str) -> bool {
+    let Some(n) = hangul_len(word) else {
+        return false;
+    };
+    if !(2..=4).contains(&n) || o.is_stopword("person", word) {
+        return false;
+    }
+    let first: String = word.chars().take(1).collect();
+    let first_two: String = word.chars().take(2).collect();
+    let has_surname = o.is_surname(&first) || (n >= 3 && o.is_surname(&first_two));
+    has_surname
+        && o.organization(word).is_none()
+        && !o.is_place(word)
+        && o.sector(word).is_none()
+        && o.split_title(word).is_none()
+        && o.org_suffix(word).is_none()
+        && o.org_suffixes_equal_to(word).next().is_none()
+        && stems_iter(word, o)
+            .skip(1)
+            .all(|(st, _)| o.split_title(st).is_none() && o.organization(st).is_none())
+}
+
 fn word_at(tokens: &[Token], i: usize) -> Option<&str> {
     tokens.get(i).filter(|t| t.is_word).map(|t| t.text.as_str())
 }
 
 /// Recognises the names of every sentence of a document.
 pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
+    with_cache(ontology, |cache| recognise_with(sentences, ontology, cache))
+}
+
+/// [`recognise`] with the words looked up in (and added to) `cache`.
+fn recognise_with(
+    sentences: &[Sentence],
+    ontology: &Ontology,
+    cache: &mut WordCache,
+) -> Recognised {
+    // Every word is looked up (or worked out) once per sentence; the rules
+    // then read the cache.
+    let mut ids: Vec<u32> = Vec::new();
+    let tokenized: Vec<(Vec<Token>, std::ops::Range<usize>)> = sentences
+        .iter()
+        .map(|sentence| {
+            let tokens = tokenize(&sentence.text);
+            let start = ids.len();
+            ids.extend(tokens.iter().map(|t| cache.intern(&t.text, ontology)));
+            (tokens, start..ids.len())
+        })
+        .collect();
     let mut r = Recogniser {
         ontology,
+        words: &*cache,
         entities: Vec::new(),
         by_name: Default::default(),
     };
     let mut out = Vec::with_capacity(sentences.len());
     let mut scratch = SentenceScratch::default();
-    for sentence in sentences {
-        out.push(recognise_sentence(&mut r, &sentence.text, &mut scratch));
+    for (tokens, range) in tokenized {
+        let words = SentenceWords {
+            cache: r.words,
+            ids: &ids[range],
+        };
+        out.push(recognise_sentence(&mut r, tokens, words, &mut scratch));
     }
     merge_prefixed_forms(&mut r, &mut out);
     // Weak mentions survive only where the entity is strong somewhere.
@@ -736,7 +841,6 @@ const ACTING_PARTICLES: &[&str] = &["은", "는", "이", "가", "와", "과", "�
 /// to the next so that they allocate once per document.
 #[derive(Default)]
 struct SentenceScratch {
-    stems: TokenStems,
     covered: Vec<bool>,
     sectors: SectorScratch,
 }
@@ -756,18 +860,12 @@ struct SectorScratch {
 
 fn recognise_sentence(
     r: &mut Recogniser<'_>,
-    text: &str,
+    tokens: Vec<Token>,
+    words: SentenceWords<'_>,
     scratch: &mut SentenceScratch,
 ) -> SentenceMentions {
     let o = r.ontology;
-    let tokens = tokenize(text);
-    let SentenceScratch {
-        stems,
-        covered,
-        sectors,
-    } = scratch;
-    stems.fill(&tokens, o);
-    let stems: &TokenStems = stems;
+    let SentenceScratch { covered, sectors } = scratch;
     let mut mentions: Vec<Mention> = Vec::new();
     let mut titles: Vec<TitleMention> = Vec::new();
     covered.clear();
@@ -808,8 +906,14 @@ fn recognise_sentence(
             continue;
         }
         let word = tokens[i].text.as_str();
+        // Whether a split of the word is `정부`, a bare council or a word
+        // referring back: the three rules below look for nothing else.
+        let refers = words.refers_back(i);
         // "X 정부": the government of president X.
-        if let Some((stem, particle)) = stems.of(&tokens, i).find(|(s, _)| *s == "정부") {
+        if let Some((stem, particle)) = refers
+            .then(|| words.of(&tokens, i).find(|(s, _)| *s == "정부"))
+            .flatten()
+        {
             let _ = stem;
             let prev = i.checked_sub(1).and_then(|p| word_at(&tokens, p));
             if let Some(prev) = prev.filter(|p| {
@@ -872,9 +976,13 @@ fn recognise_sentence(
             }
         }
         // Bare councils: 시의회 → the council of the city the text is about.
-        if let Some((stem, particle)) = stems
-            .of(&tokens, i)
-            .find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
+        if let Some((stem, particle)) = refers
+            .then(|| {
+                words
+                    .of(&tokens, i)
+                    .find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
+            })
+            .flatten()
         {
             let classes = BARE_COUNCILS
                 .iter()
@@ -913,9 +1021,13 @@ fn recognise_sentence(
             continue;
         }
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        let anaphor = stems
-            .of(&tokens, i)
-            .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
+        let anaphor = refers
+            .then(|| {
+                words
+                    .of(&tokens, i)
+                    .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
+            })
+            .flatten()
             .map(|(s, p)| (s.to_string(), p.to_string()));
         let named_here = anaphor.as_ref().is_some_and(|(stem, _)| {
             o.org_suffixes_equal_to(stem)
@@ -930,13 +1042,21 @@ fn recognise_sentence(
             }
             continue;
         }
-        let found = r
-            .org_word(stems.of(&tokens, i))
-            .map(|(st, p, c, cl, sg)| (st.to_string(), p.to_string(), c, cl, sg))
+        let found = words
+            .org_word(&tokens, i)
+            .map(|(st, p, n)| {
+                (
+                    st.to_string(),
+                    p.to_string(),
+                    n.canonical.clone(),
+                    n.class,
+                    n.strength,
+                )
+            })
             .or_else(|| {
                 // The body ending alone, its name given by the words before it.
                 named_here.then(|| {
-                    stems.of(&tokens, i).find_map(|(st, p)| {
+                    words.of(&tokens, i).find_map(|(st, p)| {
                         o.org_suffixes_equal_to(st).next().map(|x| {
                             (
                                 st.to_string(),
@@ -1007,25 +1127,23 @@ fn recognise_sentence(
                     start -= 1;
                     continue;
                 }
-                let prev_org = r.org_name(prev);
-                let is_place = o.is_place(prev)
-                    || prev_org
-                        .as_ref()
-                        .is_some_and(|(_, _, s)| *s == Strength::Weak);
+                let prev_org = words.org_name(&tokens, start - 1);
+                let is_place =
+                    o.is_place(prev) || prev_org.is_some_and(|n| n.strength == Strength::Weak);
                 if prev_org.is_none() && !is_place {
                     break;
                 }
-                if let Some((c, pclass, Strength::Strong)) = &prev_org {
+                if let Some(n) = prev_org.filter(|n| n.strength == Strength::Strong) {
                     prefixed_by_org = true;
-                    if parent.is_none() && !pclass.is_local_government()
+                    if parent.is_none() && !n.class.is_local_government()
                         || parent.is_none() && start == i
                     {
-                        let name = c.clone().unwrap_or_else(|| prev.to_string());
+                        let name = n.canonical.as_deref().unwrap_or(prev);
                         let p = r.entity(
                             EntityType::Organization,
                             prev,
-                            Some(&name),
-                            Some(*pclass),
+                            Some(name),
+                            Some(n.class),
                             true,
                         );
                         parent = Some(p);
@@ -1112,13 +1230,10 @@ fn recognise_sentence(
         if !tokens[k].is_word {
             continue;
         }
-        let Some((stem, _particle, prefix, title)) = stems.of(&tokens, k).find_map(|(s, p)| {
-            o.split_title(s)
-                .map(|(prefix, t)| (s.to_string(), p.to_string(), prefix.to_string(), t.clone()))
-        }) else {
+        let Some((_, _, prefix, title)) = words.title(&tokens, k, o) else {
             continue;
         };
-        let _ = stem;
+        let (prefix, title) = (prefix.to_string(), title.clone());
         // An ordinal is part of the title (제1차관); other digits make it no
         // title (제2전시장).
         let prefix = match prefix
@@ -1161,8 +1276,17 @@ fn recognise_sentence(
                 let office = (must_be_strong
                     && candidate.ends_with('청')
                     && hangul_len(&candidate).is_some_and(|n| n >= 4))
-                .then_some((None, OrgClass::Ministry, Strength::Strong));
-                let Some((canonical, class, strength)) = r.org_name(&candidate).or(office) else {
+                .then_some(OrgName {
+                    canonical: None,
+                    class: OrgClass::Ministry,
+                    strength: Strength::Strong,
+                });
+                let Some(OrgName {
+                    canonical,
+                    class,
+                    strength,
+                }) = r.org_name(&candidate).or(office)
+                else {
                     continue;
                 };
                 if must_be_strong && strength == Strength::Weak {
@@ -1379,7 +1503,7 @@ fn recognise_sentence(
     }
 
     // 4. Sectors.
-    sectors_in(r, &tokens, stems, covered, &mut mentions, sectors);
+    sectors_in(r, &tokens, words, covered, &mut mentions, sectors);
 
     mentions.sort_by_key(|m| (m.first, m.last));
     SentenceMentions {
@@ -1418,15 +1542,20 @@ fn body_name_anchor(
         if o.is_place(prev) {
             return Some((j, None));
         }
-        if let Some((canonical, class, strength)) = r.org_name(prev) {
+        if let Some(OrgName {
+            canonical,
+            class,
+            strength,
+        }) = r.org_name(prev)
+        {
             if strength == Strength::Weak && class.is_local_government() {
                 return Some((j, None));
             }
-            let name = canonical.clone().unwrap_or_else(|| prev.to_string());
+            let name = canonical.as_deref().unwrap_or(prev);
             let e = r.entity(
                 EntityType::Organization,
                 prev,
-                Some(&name),
+                Some(name),
                 Some(class),
                 true,
             );
@@ -1482,10 +1611,7 @@ fn person_before(
     // 김 알렉산드라: a one-syllable surname and a transliterated given name.
     if let Some((p, w)) = prev {
         let foreign = hangul_len(word).is_some_and(|l| (2..=6).contains(&l));
-        if foreign
-            && hangul_len(w) == Some(1)
-            && r.ontology.surnames.contains(w)
-            && tokens[n].space_before
+        if foreign && hangul_len(w) == Some(1) && r.ontology.is_surname(w) && tokens[n].space_before
         {
             return Some((p, format!("{w} {word}")));
         }
@@ -1494,7 +1620,7 @@ fn person_before(
         let word_first: String = word.chars().take(1).collect();
         if at_item_start
             && hangul_len(word).is_some_and(|l| (3..=6).contains(&l))
-            && !r.ontology.surnames.contains(&word_first)
+            && !r.ontology.is_surname(&word_first)
             && hangul_len(w).is_some_and(|l| (2..=4).contains(&l))
             && r.ontology.organization(w).is_none()
             && !r.ontology.is_stopword("person", w)
@@ -1523,7 +1649,9 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
     // local committee whatever the gazetteer says of its last word).
     let own_class = r.ontology.org_suffix(last).map(|s| s.class);
     let (class, strength) = match r.org_name(last) {
-        Some((_, class, strength)) => (own_class.unwrap_or(class), strength),
+        Some(OrgName {
+            class, strength, ..
+        }) => (own_class.unwrap_or(class), strength),
         None => {
             let suffix = r
                 .ontology
@@ -1561,7 +1689,12 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
     }
     // A governing organisation written first inside the quotes.
     if let Some(first) = word_at(tokens, from) {
-        if let Some((canonical, pclass, Strength::Strong)) = r.org_name(first) {
+        if let Some(OrgName {
+            canonical,
+            class: pclass,
+            strength: Strength::Strong,
+        }) = r.org_name(first)
+        {
             if end - from >= 2 && r.entities[idx].parent.is_none() {
                 let p = r.entity(
                     EntityType::Organization,
@@ -1633,7 +1766,7 @@ fn parenthetical_alias(
 fn sectors_in(
     r: &mut Recogniser<'_>,
     tokens: &[Token],
-    stems: &TokenStems,
+    words: SentenceWords<'_>,
     covered: &[bool],
     mentions: &mut Vec<Mention>,
     scratch: &mut SectorScratch,
@@ -1689,15 +1822,17 @@ fn sectors_in(
             // Every form tried below starts with the words before the last
             // (the endings stripped are inside the last word): no form
             // starts with them, none is tried.
-            if !o.may_begin_sector(&tokens[i].text) {
+            if !words.may_begin_sector_form(i) {
                 continue;
             }
-            head_key.clear();
-            for t in &tokens[i..i + width - 1] {
-                push_sector_key(head_key, &t.text);
-            }
-            if !o.is_sector_key_prefix(head_key) {
-                continue;
+            if width > 2 {
+                head_key.clear();
+                for t in &tokens[i..i + width - 1] {
+                    push_sector_key(head_key, &t.text);
+                }
+                if !o.is_sector_key_prefix(head_key) {
+                    continue;
+                }
             }
             // The words before the last, each followed by a space.
             joined.clear();
@@ -1706,7 +1841,7 @@ fn sectors_in(
                 joined.push(' ');
             }
             let head_len = joined.len();
-            for (stem, particle) in stems.of(tokens, i + width - 1) {
+            for (stem, particle) in words.of(tokens, i + width - 1) {
                 joined.truncate(head_len);
                 joined.push_str(stem);
                 let found = o.sector(joined).map(|s| s.label.clone()).or_else(|| {
@@ -1740,7 +1875,7 @@ fn sectors_in(
         let whole = word.len() == tokens[i].text.len();
         word_stems.clear();
         if whole {
-            word_stems.extend(stems.of(tokens, i));
+            word_stems.extend(words.of(tokens, i));
         } else {
             word_stems.extend(stems_iter(word, o));
         }
@@ -1804,7 +1939,7 @@ fn sectors_in(
             continue;
         }
         if word_at(tokens, i + 1).is_some() {
-            let next_is_field = stems
+            let next_is_field = words
                 .of(tokens, i + 1)
                 .any(|(s, _)| s == "분야" || s == "분과");
             let has_particle = word_stems.len() > 1;
@@ -1863,7 +1998,7 @@ fn sectors_in(
                     if taken[t] {
                         continue;
                     }
-                    let (stem, particle) = stems
+                    let (stem, particle) = words
                         .of(tokens, t)
                         .find(|(s, _)| {
                             hangul_len(s).is_some_and(|l| (2..=6).contains(&l))
@@ -1946,6 +2081,10 @@ mod tests {
 
     fn run(text: &str) -> (Recognised, Ontology) {
         let o = Ontology::load(None).expect("ontology");
+        (run_with(text, &o), o)
+    }
+
+    fn run_with(text: &str, o: &Ontology) -> Recognised {
         let sentences: Vec<Sentence> = crate::segment::split_sentences(text)
             .into_iter()
             .enumerate()
@@ -1957,7 +2096,15 @@ mod tests {
                 end: 0,
             })
             .collect();
-        (recognise(&sentences, &o), o)
+        recognise(&sentences, o)
+    }
+
+    fn builtin_file(name: &str) -> &'static str {
+        crate::ontology::BUILTIN_FILES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text)
+            .expect("built-in file")
     }
 
     fn names(r: &Recognised, kind: EntityType) -> Vec<String> {
@@ -1985,7 +2132,7 @@ mod tests {
                 })
             })
         };
-        for s in &o.sectors {
+        for s in o.sectors() {
             for form in std::iter::once(&s.label).chain(&s.aliases) {
                 for tail in ["", "기반", "산업", "클러스터", "x"] {
                     let word = format!("{form}{tail}");
@@ -1995,26 +2142,107 @@ mod tests {
         }
     }
 
+    /// A sentence's words read from a cache: the tokens and their ids.
+    fn cached_words(
+        text: &str,
+        o: &Ontology,
+        cache: &mut words::WordCache,
+    ) -> (Vec<Token>, Vec<u32>) {
+        let tokens = tokenize(text);
+        let ids = tokens.iter().map(|t| cache.intern(&t.text, o)).collect();
+        (tokens, ids)
+    }
+
+    const MIXED: &str = "광주시는 e-모빌리티와 인공지능(AI) 산업을, 한국전력공사의 위원장에게 \
+                         ‘TF’를 맡겼으며 은 는 이가 께서도 X-ray 3.0으로부터 광산구청은 \
+                         ㈜해양수소에너지와 김철수 시장, 전남도지사 정부는 시의회와 전담팀에 \
+                         장현우는 한국광기술원장 부위원장인 위원회가 이차전지 반도체산업";
+
+    /// Every fact the cache keeps is what the lexicons give for the word,
+    /// whether the word was new or seen before.
     #[test]
-    fn token_stems_are_the_stems_of_each_token() {
+    fn cached_word_facts_are_what_the_lexicons_give() {
         let o = Ontology::load(None).expect("ontology");
-        let tokens = tokenize(
-            "광주시는 e-모빌리티와 인공지능(AI) 산업을, 한국전력공사의 위원장에게 \
-             ‘TF’를 맡겼으며 은 는 이가 께서도 X-ray 3.0으로부터",
-        );
-        let mut stems = TokenStems::default();
-        // Filled twice: what an earlier sentence left must not remain.
-        stems.fill(&tokenize("광주시는 인공지능 산업을 키운다"), &o);
-        stems.fill(&tokens, &o);
+        let mut cache = words::WordCache::default();
+        // Seen twice: facts of earlier words must not leak into later ones.
+        cached_words("광주시는 인공지능 산업을 키운다", &o, &mut cache);
+        let (tokens, ids) = cached_words(MIXED, &o, &mut cache);
+        let words = SentenceWords {
+            cache: &cache,
+            ids: &ids,
+        };
         for (i, t) in tokens.iter().enumerate() {
-            let cached: Vec<_> = stems.of(&tokens, i).collect();
+            let word = t.text.as_str();
+            let stems: Vec<_> = stems_iter(word, &o).collect();
+            assert_eq!(words.of(&tokens, i).collect::<Vec<_>>(), stems, "{word}");
+            let org = stems
+                .iter()
+                .find_map(|&(st, p)| org_name_of(&o, st).map(|n| (st, p, n)));
             assert_eq!(
-                cached,
-                stems_iter(&t.text, &o).collect::<Vec<_>>(),
-                "{}",
-                t.text
+                words
+                    .org_word(&tokens, i)
+                    .map(|(st, p, n)| (st, p, n.clone())),
+                org,
+                "{word}"
+            );
+            assert_eq!(words.org_name(&tokens, i).cloned(), org_name_of(&o, word));
+            let title = stems.iter().find_map(|&(st, p)| {
+                o.split_title(st)
+                    .map(|(prefix, t)| (st, p, prefix, t.title.clone()))
+            });
+            assert_eq!(
+                words.title(&tokens, i, &o).map(|(st, p, prefix, t)| (
+                    st,
+                    p,
+                    prefix,
+                    t.title.clone()
+                )),
+                title,
+                "{word}"
+            );
+            assert_eq!(words.cache.person(ids[i]), person_name_of(&o, word));
+            assert_eq!(
+                words.refers_back(i),
+                stems.iter().any(|(st, _)| refers_back(st)),
+                "{word}"
+            );
+            assert_eq!(
+                words.may_begin_sector_form(i),
+                o.may_begin_sector(word) && o.is_sector_key_prefix(&sector_key(word)),
+                "{word}"
             );
         }
+        // The mix above has each kind of fact at least once.
+        assert!(ids.iter().any(|&id| cache.org_word(id).is_some()));
+        assert!(ids.iter().any(|&id| cache.person(id)));
+        assert!(ids.iter().any(|&id| cache.refers_back(id)));
+        assert!(ids.iter().any(|&id| cache.may_begin_sector_form(id)));
+        assert!(ids.iter().any(|&id| cache.title(id, &o).is_some()));
+    }
+
+    /// A thread's cache filled from one ontology is not read for another:
+    /// the same text recognised on one thread with the built-in lexicons,
+    /// then with a user's that knows one more body, gives each its own.
+    #[test]
+    fn word_cache_follows_the_ontology() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("lexicon")).expect("mkdir");
+        let builtin = Ontology::load(None).expect("ontology");
+        let organizations = builtin_file("lexicon/organizations.tsv");
+        std::fs::write(
+            dir.path().join("lexicon/organizations.tsv"),
+            format!("{organizations}가상시험공단\tagency\t가시공\n"),
+        )
+        .expect("write");
+        let user = Ontology::load(Some(dir.path())).expect("load");
+        let text = "가시공은 광주시와 협약을 맺었다.";
+        let orgs = |o: &Ontology| names(&run_with(text, o), EntityType::Organization);
+        for _ in 0..2 {
+            assert!(!orgs(&builtin).contains(&"가상시험공단".to_string()));
+            assert!(orgs(&user).contains(&"가상시험공단".to_string()));
+        }
+        // A clone is the same ontology: its cache is kept.
+        assert!(orgs(&user.clone()).contains(&"가상시험공단".to_string()));
     }
 
     #[test]

@@ -874,7 +874,7 @@ fn actors(
         .first()
         .filter(|t| t.is_word && t.text.chars().count() == 1)
     {
-        if doc.ontology.surnames.contains(first.text.as_str()) {
+        if doc.ontology.is_surname(first.text.as_str()) {
             let person = doc.rec.entities.iter().enumerate().find(|(_, e)| {
                 e.kind == EntityType::Person
                     && e.label().starts_with(first.text.as_str())

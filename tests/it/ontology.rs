@@ -14,7 +14,7 @@ const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 
 fn declared_terms(ontology: &Ontology) -> BTreeSet<String> {
     let mut declared = BTreeSet::new();
-    for ttl in [&ontology.model_ttl, &ontology.sectors_ttl] {
+    for ttl in [ontology.model_ttl(), ontology.sectors_ttl()] {
         for quad in RdfParser::from_format(RdfFormat::Turtle).for_slice(ttl.as_bytes()) {
             let quad = quad.expect("the ontology parses with Oxigraph");
             if quad.predicate.as_str() == RDF_TYPE {
