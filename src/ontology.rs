@@ -732,15 +732,25 @@ impl Ontology {
     /// The sector concept a surface form belongs to (case-insensitive for
     /// Latin letters, spaces ignored).
     pub fn sector(&self, name: &str) -> Option<&SectorEntry> {
+        self.sector_id(name).map(|i| &self.sectors[i])
+    }
+
+    /// [`Ontology::sector`] as an index in [`Ontology::sectors`].
+    pub(crate) fn sector_id(&self, name: &str) -> Option<usize> {
         if is_sector_key(name) {
-            return self.sector_by_key(name);
+            return self.sector_id_by_key(name);
         }
-        self.sector_by_key(&sector_key(name))
+        self.sector_id_by_key(&sector_key(name))
     }
 
     /// The sector concept whose surface form has the [`sector_key`] `key`.
     pub fn sector_by_key(&self, key: &str) -> Option<&SectorEntry> {
-        self.sector_index.get(key).map(|&i| &self.sectors[i])
+        self.sector_id_by_key(key).map(|i| &self.sectors[i])
+    }
+
+    /// [`Ontology::sector_by_key`] as an index in [`Ontology::sectors`].
+    pub(crate) fn sector_id_by_key(&self, key: &str) -> Option<usize> {
+        self.sector_index.get(key).copied()
     }
 
     /// Whether some surface form's [`sector_key`] starts with `key` (the

@@ -190,6 +190,16 @@ impl<'a> SentenceWords<'a> {
         self.cache.may_begin_sector_form(self.ids[i])
     }
 
+    /// What token `i` says of sectors on its own.
+    fn sector_word(&self, i: usize) -> SectorWord {
+        self.cache.sector_word(self.ids[i])
+    }
+
+    /// Whether a particle split of token `i` is `분야` or `분과`.
+    fn is_field_word(&self, i: usize) -> bool {
+        self.cache.is_field_word(self.ids[i])
+    }
+
     /// The first particle split of token `i` whose stem ends in a title:
     /// (stem, particle, what precedes the title, the title).
     fn title<'w, 'o>(
@@ -1862,96 +1872,55 @@ fn sectors_in(
             }
         }
     }
-    // The particle splits of the word at hand (kept across words so that
-    // none allocates).
-    let mut word_stems: Vec<(&str, &str)> = Vec::new();
     for i in 0..tokens.len() {
         if taken[i] || !tokens[i].is_word {
             continue;
         }
-        let word = tokens[i].text.as_str();
-        let word = word.strip_prefix("e-").unwrap_or(word);
-        // The token's own splits, unless "e-" was stripped off it.
-        let whole = word.len() == tokens[i].text.len();
-        word_stems.clear();
-        if whole {
-            word_stems.extend(words.of(tokens, i));
-        } else {
-            word_stems.extend(stems_iter(word, o));
-        }
-        let mut found = false;
-        // The stems begin like the word: none is a sector (nor `X산업` of
-        // one) when no sector begins so.
-        let may_be_sector = o.may_begin_sector(word);
-        for &(stem, particle) in word_stems.iter().filter(|_| may_be_sector) {
-            if let Some(s) = o.sector(stem) {
-                let label = s.label.clone();
-                push(r, mentions, &label, stem, i, i + 1, particle, false);
-                found = true;
-                break;
+        let text = tokens[i].text.as_str();
+        let slice = |(a, b): (u32, u32)| &text[a as usize..b as usize];
+        match words.sector_word(i) {
+            SectorWord::Form {
+                stem,
+                sector,
+                field,
+            } => {
+                let label = &o.sectors()[sector as usize].label;
+                let particle = &text[stem.1 as usize..];
+                push(r, mentions, label, slice(stem), i, i + 1, particle, field);
             }
-            // X산업, X분야 with X in the vocabulary.
-            if let Some((base, _)) = FIELD_ENDINGS
-                .iter()
-                .find_map(|e| stem.strip_suffix(e).map(|b| (b, e)))
-            {
-                if let Some(s) = o.sector(base) {
-                    let label = s.label.clone();
-                    push(r, mentions, &label, stem, i, i + 1, particle, true);
-                    found = true;
-                    break;
-                }
-            }
-        }
-        if found {
-            taken[i] = true;
-            continue;
-        }
-        // Compounds that start with a sector: AI기반, 항공특화산단, 바이오클러스터.
-        if let Some((label, surface, rest)) = sector_prefix(o, word) {
-            if COMPOUND_ENDINGS.iter().any(|e| rest.starts_with(e)) || rest.starts_with("기반") {
-                let modifier_surface = if rest.starts_with("기반") {
-                    format!("{surface}기반")
-                } else {
-                    surface.clone()
-                };
-                push(r, mentions, &label, &surface, i, i + 1, "", false);
-                if modifier_surface != surface {
+            SectorWord::Compound {
+                surface,
+                sector,
+                modifier,
+            } => {
+                let label = &o.sectors()[sector as usize].label;
+                push(r, mentions, label, slice(surface), i, i + 1, "", false);
+                if modifier {
                     if let Some(m) = mentions.last_mut() {
                         m.modifier = true;
                     }
                 }
-                taken[i] = true;
-                continue;
             }
-        }
-        // Productive fields: X산업 (one word), X 분야 / X 분과 (two words).
-        for &(stem, particle) in &word_stems {
-            if let Some(base) = stem.strip_suffix("산업") {
-                if productive_base(o, base) {
-                    push(r, mentions, base, stem, i, i + 1, particle, true);
-                    taken[i] = true;
-                    break;
+            SectorWord::Productive { stem, base_end } => {
+                let base = slice((stem.0, base_end));
+                let particle = &text[stem.1 as usize..];
+                push(r, mentions, base, slice(stem), i, i + 1, particle, true);
+            }
+            // X 분야 / X 분과 (two words).
+            SectorWord::Nothing { field_base } => {
+                let next_is_field = || {
+                    word_at(tokens, i + 1).is_some()
+                        && tokens[i + 1].space_before
+                        && words.is_field_word(i + 1)
+                };
+                if !(field_base && next_is_field()) {
+                    continue;
                 }
-            }
-        }
-        if taken[i] {
-            continue;
-        }
-        if word_at(tokens, i + 1).is_some() {
-            let next_is_field = words
-                .of(tokens, i + 1)
-                .any(|(s, _)| s == "분야" || s == "분과");
-            let has_particle = word_stems.len() > 1;
-            if next_is_field
-                && tokens[i + 1].space_before
-                && !has_particle
-                && productive_base(o, word)
-            {
+                let word = text.strip_prefix("e-").unwrap_or(text);
                 push(r, mentions, word, word, i, i + 1, "", true);
-                taken[i] = true;
             }
         }
+        taken[i] = true;
     }
     // "X, Y, Z 등 다양한 분야": examples of where something applies, not
     // sectors of their own.
@@ -2020,8 +1989,9 @@ fn sectors_in(
     }
 }
 
-/// The longest sector form a word starts with: (label, surface, rest).
-fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
+/// The longest sector form a word starts with: the sector's index in
+/// [`Ontology::sectors`] and the byte offset where the form ends.
+fn sector_prefix(o: &Ontology, word: &str) -> Option<(usize, usize)> {
     // Heads of two characters up to all but the last, growing until no
     // sector form starts like the head: the last one found is the longest.
     if !o.may_begin_sector(word) {
@@ -2031,7 +2001,7 @@ fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
     let mut longest = None;
     for (n, (byte, c)) in word.char_indices().enumerate() {
         if n >= 2 {
-            if let Some(s) = o.sector_by_key(&key) {
+            if let Some(s) = o.sector_id_by_key(&key) {
                 longest = Some((s, byte));
             }
         }
@@ -2040,13 +2010,90 @@ fn sector_prefix(o: &Ontology, word: &str) -> Option<(String, String, String)> {
             break;
         }
     }
-    longest.map(|(s, byte)| {
-        (
-            s.label.clone(),
-            word[..byte].to_string(),
-            word[byte..].to_string(),
-        )
-    })
+    longest
+}
+
+/// What a word says of sectors on its own, before its neighbours are
+/// looked at (the rules of [`sectors_in`] for one word, in their order).
+/// Ranges are byte offsets in the word, after an `e-` it starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SectorWord {
+    /// A particle split whose stem is a sector form (`field`: or
+    /// `X산업`, `X분야` … of one): the stem's range and the sector.
+    Form {
+        stem: (u32, u32),
+        sector: u32,
+        field: bool,
+    },
+    /// A compound that starts with a sector form and goes on with a
+    /// compound ending (`AI기반`, `바이오클러스터`): the form's range, the
+    /// sector, and whether `기반` follows it.
+    Compound {
+        surface: (u32, u32),
+        sector: u32,
+        modifier: bool,
+    },
+    /// A productive field `X산업` (X not in the vocabulary): the stem's
+    /// range and where X ends.
+    Productive { stem: (u32, u32), base_end: u32 },
+    /// None of these. `field_base`: the word has no particle and may name
+    /// a field when `분야` or `분과` follows it.
+    Nothing { field_base: bool },
+}
+
+/// [`SectorWord`] of a token's text.
+fn sector_word(o: &Ontology, text: &str) -> SectorWord {
+    let word = text.strip_prefix("e-").unwrap_or(text);
+    let start = text.len() - word.len();
+    let range = |stem: &str| (start as u32, (start + stem.len()) as u32);
+    // The stems begin like the word: none is a sector (nor `X산업` of
+    // one) when no sector begins so.
+    if o.may_begin_sector(word) {
+        for (stem, _) in stems_iter(word, o) {
+            if let Some(sector) = o.sector_id(stem) {
+                return SectorWord::Form {
+                    stem: range(stem),
+                    sector: sector as u32,
+                    field: false,
+                };
+            }
+            // X산업, X분야 with X in the vocabulary.
+            if let Some(base) = FIELD_ENDINGS.iter().find_map(|e| stem.strip_suffix(e)) {
+                if let Some(sector) = o.sector_id(base) {
+                    return SectorWord::Form {
+                        stem: range(stem),
+                        sector: sector as u32,
+                        field: true,
+                    };
+                }
+            }
+        }
+    }
+    // Compounds that start with a sector: AI기반, 항공특화산단, 바이오클러스터.
+    if let Some((sector, end)) = sector_prefix(o, word) {
+        let rest = &word[end..];
+        if COMPOUND_ENDINGS.iter().any(|e| rest.starts_with(e)) || rest.starts_with("기반") {
+            return SectorWord::Compound {
+                surface: range(&word[..end]),
+                sector: sector as u32,
+                modifier: rest.starts_with("기반"),
+            };
+        }
+    }
+    // Productive fields: X산업 (one word).
+    for (stem, _) in stems_iter(word, o) {
+        if let Some(base) = stem.strip_suffix("산업") {
+            if productive_base(o, base) {
+                return SectorWord::Productive {
+                    stem: range(stem),
+                    base_end: (start + base.len()) as u32,
+                };
+            }
+        }
+    }
+    SectorWord::Nothing {
+        field_base: stems_iter(word, o).nth(1).is_none() && productive_base(o, word),
+    }
 }
 
 /// Whether X of a productive `X산업`/`X 분야` can name a sector.
@@ -2136,7 +2183,14 @@ mod tests {
             for form in std::iter::once(&s.label).chain(&s.aliases) {
                 for tail in ["", "기반", "산업", "클러스터", "x"] {
                     let word = format!("{form}{tail}");
-                    assert_eq!(sector_prefix(&o, &word), scan(&word), "{word}");
+                    let found = sector_prefix(&o, &word).map(|(s, byte)| {
+                        (
+                            o.sectors()[s].label.clone(),
+                            word[..byte].to_string(),
+                            word[byte..].to_string(),
+                        )
+                    });
+                    assert_eq!(found, scan(&word), "{word}");
                 }
             }
         }
@@ -2156,7 +2210,8 @@ mod tests {
     const MIXED: &str = "광주시는 e-모빌리티와 인공지능(AI) 산업을, 한국전력공사의 위원장에게 \
                          ‘TF’를 맡겼으며 은 는 이가 께서도 X-ray 3.0으로부터 광산구청은 \
                          ㈜해양수소에너지와 김철수 시장, 전남도지사 정부는 시의회와 전담팀에 \
-                         장현우는 한국광기술원장 부위원장인 위원회가 이차전지 반도체산업";
+                         장현우는 한국광기술원장 부위원장인 위원회가 이차전지 반도체산업 \
+                         AI기반 가구산업을 주얼리 분야";
 
     /// Every fact the cache keeps is what the lexicons give for the word,
     /// whether the word was new or seen before.
@@ -2211,6 +2266,12 @@ mod tests {
                 o.may_begin_sector(word) && o.is_sector_key_prefix(&sector_key(word)),
                 "{word}"
             );
+            assert_eq!(words.sector_word(i), sector_word(&o, word), "{word}");
+            assert_eq!(
+                words.is_field_word(i),
+                stems.iter().any(|(st, _)| *st == "분야" || *st == "분과"),
+                "{word}"
+            );
         }
         // The mix above has each kind of fact at least once.
         assert!(ids.iter().any(|&id| cache.org_word(id).is_some()));
@@ -2218,6 +2279,18 @@ mod tests {
         assert!(ids.iter().any(|&id| cache.refers_back(id)));
         assert!(ids.iter().any(|&id| cache.may_begin_sector_form(id)));
         assert!(ids.iter().any(|&id| cache.title(id, &o).is_some()));
+        for kind in 0..4 {
+            assert!(
+                ids.iter().any(|&id| match cache.sector_word(id) {
+                    SectorWord::Form { .. } => kind == 0,
+                    SectorWord::Compound { .. } => kind == 1,
+                    SectorWord::Productive { .. } => kind == 2,
+                    SectorWord::Nothing { field_base } => kind == 3 && field_base,
+                }),
+                "no sector fact of kind {kind}"
+            );
+        }
+        assert!(ids.iter().any(|&id| cache.is_field_word(id)));
     }
 
     /// A thread's cache filled from one ontology is not read for another:

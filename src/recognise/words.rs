@@ -16,7 +16,7 @@ use std::rc::Rc;
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-use super::{org_name_of, person_name_of, refers_back, OrgName};
+use super::{org_name_of, person_name_of, refers_back, sector_word, OrgName, SectorWord};
 use crate::ontology::{sector_key, Ontology, TitleEntry};
 
 /// Distinct words a thread's cache holds before it starts again empty
@@ -43,6 +43,10 @@ pub(super) struct WordFacts {
     /// Whether a sector form may begin with the word: one begins like
     /// the word's [`sector_key`] and with its first character.
     may_begin_sector_form: bool,
+    /// What the word says of sectors on its own.
+    sector: SectorWord,
+    /// Whether a particle split is `분야` or `분과`.
+    field_word: bool,
 }
 
 /// The facts of the words a thread has seen, by word.
@@ -113,6 +117,8 @@ impl WordCache {
             refers_back: stems().any(refers_back),
             may_begin_sector_form: o.may_begin_sector(word)
                 && o.is_sector_key_prefix(&sector_key(word)),
+            sector: sector_word(o, word),
+            field_word: stems().any(|stem| stem == "분야" || stem == "분과"),
         };
         let id = self.facts.len() as u32;
         self.facts.push(facts);
@@ -170,6 +176,16 @@ impl WordCache {
     /// Whether a sector form of several words may begin with word `id`.
     pub(super) fn may_begin_sector_form(&self, id: u32) -> bool {
         self.facts[id as usize].may_begin_sector_form
+    }
+
+    /// What word `id` says of sectors on its own.
+    pub(super) fn sector_word(&self, id: u32) -> SectorWord {
+        self.facts[id as usize].sector
+    }
+
+    /// Whether a particle split of word `id` is `분야` or `분과`.
+    pub(super) fn is_field_word(&self, id: u32) -> bool {
+        self.facts[id as usize].field_word
     }
 
     /// Whether word `id` is a person's name.
