@@ -451,17 +451,27 @@ pub fn clean(text: &str) -> CleanDocument {
         if line.is_empty() {
             continue;
         }
-        let squashed = squash(&line);
-        // Hangul first: `is_alphanumeric` is a table search for it.
-        if squashed.is_empty()
-            || squashed
-                .chars()
-                .all(|c| !(is_hangul_syllable(c) || c.is_alphanumeric()))
+        // A line without a letter or digit is no text. (What `squash`
+        // drops or lowers keeps a character's being a letter or digit, so
+        // the line itself is looked at.) Hangul first: `is_alphanumeric` is
+        // a table search for it.
+        if line
+            .chars()
+            .all(|c| !(is_hangul_syllable(c) || c.is_alphanumeric()))
         {
             continue;
         }
         // Whether the line as it stands reads as running text.
         let sentence = is_sentence_line(&line);
+        let length_checked = line.len();
+        // The line squashed, for the menu and clutter markers: made only
+        // for lines that are no sentence (the markers are looked for in
+        // those alone).
+        let squashed = if sentence {
+            String::new()
+        } else {
+            squash(&line)
+        };
         // Dates in header lines ("등록 2019-05-08", "기사입력 : 2023년02월17일").
         if !sentence && line.chars().count() < 60 {
             if let Some(date) = find_date(&line) {
@@ -538,7 +548,13 @@ pub fn clean(text: &str) -> CleanDocument {
             }
             continue;
         }
-        if is_sentence_line(&line) {
+        // Every change above only takes text away: a line of the same
+        // length is the line `sentence` was found for.
+        if if line.len() == length_checked {
+            sentence
+        } else {
+            is_sentence_line(&line)
+        } {
             body_started = true;
             block.body.push(line);
         } else if block.body.is_empty() {
