@@ -54,34 +54,38 @@ fn join_broken(paragraphs: &[String]) -> Vec<String> {
     out
 }
 
+/// Closing quotes and brackets a sentence end may be followed by.
+const CLOSERS: [char; 7] = ['"', '”', '’', '\'', ')', '」', '』'];
+
 /// Splits a paragraph into sentences: after `.`, `!` or `?` (and any
 /// closing quotes) followed by white space, unless a digit precedes it.
 pub fn split_sentences(paragraph: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
-    let mut previous: Option<char> = None;
-    let mut chars = paragraph.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        if matches!(c, '.' | '!' | '?') && previous.is_some_and(|p| !p.is_ascii_digit()) {
-            let mut after = chars.clone();
-            while after
-                .next_if(|&(_, q)| matches!(q, '"' | '”' | '’' | '\'' | ')' | '」' | '』'))
-                .is_some()
-            {}
-            if let Some(&(end, space)) = after.peek().filter(|(_, w)| w.is_whitespace()) {
-                let s = paragraph[start..end].trim();
-                if !s.is_empty() {
-                    out.push(s);
-                }
-                start = end;
-                // Go on after the white space.
-                after.next();
-                chars = after;
-                previous = Some(space);
-                continue;
-            }
+    // Where the search for the next mark goes on. The marks are ASCII, so
+    // a byte search finds them and no other character's bytes.
+    let mut from = 0;
+    while let Some(found) = memchr::memchr3(b'.', b'!', b'?', &paragraph.as_bytes()[from..]) {
+        let mark = from + found;
+        from = mark + 1;
+        let after_digit_or_first = paragraph[..mark]
+            .chars()
+            .next_back()
+            .is_none_or(|p| p.is_ascii_digit());
+        if after_digit_or_first {
+            continue;
         }
-        previous = Some(c);
+        let after = paragraph[mark + 1..].trim_start_matches(CLOSERS);
+        if let Some(space) = after.chars().next().filter(|w| w.is_whitespace()) {
+            let end = paragraph.len() - after.len();
+            let s = paragraph[start..end].trim();
+            if !s.is_empty() {
+                out.push(s);
+            }
+            start = end;
+            // Go on after the white space.
+            from = end + space.len_utf8();
+        }
     }
     let rest = paragraph[start..].trim();
     if !rest.is_empty() {
@@ -136,6 +140,64 @@ pub fn segment(doc: &CleanDocument) -> Segmented {
 mod tests {
     use super::*;
     use crate::clean::Article;
+
+    /// The splitter as it was before it searched bytes: the reference.
+    fn split_by_chars(paragraph: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        let mut previous: Option<char> = None;
+        let mut chars = paragraph.char_indices().peekable();
+        while let Some((_, c)) = chars.next() {
+            if matches!(c, '.' | '!' | '?') && previous.is_some_and(|p| !p.is_ascii_digit()) {
+                let mut after = chars.clone();
+                while after
+                    .next_if(|&(_, q)| matches!(q, '"' | '”' | '’' | '\'' | ')' | '」' | '』'))
+                    .is_some()
+                {}
+                if let Some(&(end, space)) = after.peek().filter(|(_, w)| w.is_whitespace()) {
+                    let s = paragraph[start..end].trim();
+                    if !s.is_empty() {
+                        out.push(s);
+                    }
+                    start = end;
+                    // Go on after the white space.
+                    after.next();
+                    chars = after;
+                    previous = Some(space);
+                    continue;
+                }
+            }
+            previous = Some(c);
+        }
+        let rest = paragraph[start..].trim();
+        if !rest.is_empty() {
+            out.push(rest);
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2000,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The byte search splits every text as the character walk did.
+        #[test]
+        fn splits_as_the_character_walk(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    ".", "!", "?", "\"", "”", "’", "'", ")", "」", "』", " ", "\n",
+                    "\u{3000}", "가", "다", "1", "a", "…", "·",
+                ]),
+                0..24,
+            )
+        ) {
+            let text: String = pieces.concat();
+            proptest::prop_assert_eq!(split_sentences(&text), split_by_chars(&text));
+        }
+    }
 
     #[test]
     fn splits_on_sentence_ends_not_decimals() {
