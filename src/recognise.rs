@@ -139,6 +139,8 @@ pub fn stems_iter<'w, 'o>(
 #[derive(Clone, Copy)]
 struct SentenceWords<'a> {
     cache: &'a WordCache,
+    /// The ontology the cache's facts come from.
+    ontology: &'a Ontology,
     /// Per token, its id in `cache`.
     ids: &'a [u32],
 }
@@ -168,14 +170,14 @@ impl<'a> SentenceWords<'a> {
     ) -> Option<(&'w str, &'w str, &'a OrgName)> {
         let word = tokens[i].text.as_str();
         self.cache
-            .org_word(self.ids[i])
+            .org_word(self.ids[i], self.ontology)
             .map(|(len, name)| (&word[..len], &word[len..], name))
     }
 
     /// The organisation token `i` names as it is ([`org_name_of`] of its
     /// text).
-    fn org_name(&self, tokens: &[Token], i: usize) -> Option<&'a OrgName> {
-        self.cache.org_name(self.ids[i], &tokens[i].text)
+    fn org_name(&self, i: usize) -> Option<&'a OrgName> {
+        self.cache.org_name(self.ids[i], self.ontology)
     }
 
     /// Whether a particle split of token `i` (the word itself first) is
@@ -187,12 +189,12 @@ impl<'a> SentenceWords<'a> {
     /// Whether token `i` may begin a sector form of several words: a
     /// sector form begins like its [`sector_key`].
     fn may_begin_sector_form(&self, i: usize) -> bool {
-        self.cache.may_begin_sector_form(self.ids[i])
+        self.cache.may_begin_sector_form(self.ids[i], self.ontology)
     }
 
     /// What token `i` says of sectors on its own.
     fn sector_word(&self, i: usize) -> SectorWord {
-        self.cache.sector_word(self.ids[i])
+        self.cache.sector_word(self.ids[i], self.ontology)
     }
 
     /// Whether a particle split of token `i` is `분야` or `분과`.
@@ -525,7 +527,7 @@ impl<'o> Recogniser<'o> {
     /// [`org_name_of`] `name`, from the cache when the word has been seen.
     fn org_name(&self, name: &str) -> Option<OrgName> {
         match self.words.get(name) {
-            Some(id) => self.words.org_name(id, name).cloned(),
+            Some(id) => self.words.org_name(id, self.ontology).cloned(),
             None => org_name_of(self.ontology, name),
         }
     }
@@ -534,7 +536,7 @@ impl<'o> Recogniser<'o> {
     /// seen.
     fn is_person_name(&self, word: &str) -> bool {
         match self.words.get(word) {
-            Some(id) => self.words.person(id),
+            Some(id) => self.words.person(id, self.ontology),
             None => person_name_of(self.ontology, word),
         }
     }
@@ -750,6 +752,7 @@ fn recognise_with(
     for (tokens, range) in tokenized {
         let words = SentenceWords {
             cache: r.words,
+            ontology,
             ids: &ids[range],
         };
         out.push(recognise_sentence(&mut r, tokens, words, &mut scratch));
@@ -1137,7 +1140,7 @@ fn recognise_sentence(
                     start -= 1;
                     continue;
                 }
-                let prev_org = words.org_name(&tokens, start - 1);
+                let prev_org = words.org_name(start - 1);
                 let is_place =
                     o.is_place(prev) || prev_org.is_some_and(|n| n.strength == Strength::Weak);
                 if prev_org.is_none() && !is_place {
@@ -2224,6 +2227,7 @@ mod tests {
         let (tokens, ids) = cached_words(MIXED, &o, &mut cache);
         let words = SentenceWords {
             cache: &cache,
+            ontology: &o,
             ids: &ids,
         };
         for (i, t) in tokens.iter().enumerate() {
@@ -2240,7 +2244,7 @@ mod tests {
                 org,
                 "{word}"
             );
-            assert_eq!(words.org_name(&tokens, i).cloned(), org_name_of(&o, word));
+            assert_eq!(words.org_name(i).cloned(), org_name_of(&o, word));
             let title = stems.iter().find_map(|&(st, p)| {
                 o.split_title(st)
                     .map(|(prefix, t)| (st, p, prefix, t.title.clone()))
@@ -2255,7 +2259,7 @@ mod tests {
                 title,
                 "{word}"
             );
-            assert_eq!(words.cache.person(ids[i]), person_name_of(&o, word));
+            assert_eq!(words.cache.person(ids[i], &o), person_name_of(&o, word));
             assert_eq!(
                 words.refers_back(i),
                 stems.iter().any(|(st, _)| refers_back(st)),
@@ -2274,14 +2278,14 @@ mod tests {
             );
         }
         // The mix above has each kind of fact at least once.
-        assert!(ids.iter().any(|&id| cache.org_word(id).is_some()));
-        assert!(ids.iter().any(|&id| cache.person(id)));
+        assert!(ids.iter().any(|&id| cache.org_word(id, &o).is_some()));
+        assert!(ids.iter().any(|&id| cache.person(id, &o)));
         assert!(ids.iter().any(|&id| cache.refers_back(id)));
-        assert!(ids.iter().any(|&id| cache.may_begin_sector_form(id)));
+        assert!(ids.iter().any(|&id| cache.may_begin_sector_form(id, &o)));
         assert!(ids.iter().any(|&id| cache.title(id, &o).is_some()));
         for kind in 0..4 {
             assert!(
-                ids.iter().any(|&id| match cache.sector_word(id) {
+                ids.iter().any(|&id| match cache.sector_word(id, &o) {
                     SectorWord::Form { .. } => kind == 0,
                     SectorWord::Compound { .. } => kind == 1,
                     SectorWord::Productive { .. } => kind == 2,

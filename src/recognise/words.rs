@@ -10,7 +10,7 @@
 //! [`Ontology::id`]) is emptied before use. The cache is bounded: past
 //! [`MAX_WORDS`] distinct words it starts again empty.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use compact_str::CompactString;
@@ -23,30 +23,34 @@ use crate::ontology::{sector_key, Ontology, TitleEntry};
 /// (some 10–20 MB).
 pub(super) const MAX_WORDS: usize = 1 << 17;
 
-/// What the lexicons say about one word.
+/// What the lexicons say about one word. The particle splits are found
+/// when the word is first seen; every other fact when it is first asked
+/// for (a word seen once costs what it did before the cache).
 #[derive(Debug, Clone)]
 pub(super) struct WordFacts {
+    /// The word.
+    word: CompactString,
     /// Its range in [`WordCache::cuts`]: the byte offsets where particles
     /// start, longest particle first ([`Ontology::particle_cuts`]).
     cuts: (u32, u32),
     /// The first particle split (the word itself first) whose stem names
     /// an organisation: the stem's length in bytes and the name.
-    org: Option<(u32, OrgName)>,
+    org: OnceCell<Option<(u32, OrgName)>>,
     /// The first particle split whose stem ends in a title: the stem's
     /// length, the length of what precedes the title, and the title's
     /// index in [`Ontology::titles`].
-    title: Option<(u32, u32, u32)>,
+    title: OnceCell<Option<(u32, u32, u32)>>,
     /// Whether the word itself is a person's name.
-    person: bool,
+    person: OnceCell<bool>,
     /// Whether a particle split is [`refers_back`].
-    refers_back: bool,
+    refers_back: OnceCell<bool>,
     /// Whether a sector form may begin with the word: one begins like
     /// the word's [`sector_key`] and with its first character.
-    may_begin_sector_form: bool,
+    may_begin_sector_form: OnceCell<bool>,
     /// What the word says of sectors on its own.
-    sector: SectorWord,
+    sector: OnceCell<SectorWord>,
     /// Whether a particle split is `분야` or `분과`.
-    field_word: bool,
+    field_word: OnceCell<bool>,
 }
 
 /// The facts of the words a thread has seen, by word.
@@ -91,38 +95,28 @@ impl WordCache {
         }
     }
 
-    /// The id of `word`'s facts, worked out now if it is new.
+    /// The id of `word`'s facts, its particle splits found now if it is
+    /// new.
     pub(super) fn intern(&mut self, word: &str, o: &Ontology) -> u32 {
         if let Some(&id) = self.index.get(word) {
             return id;
         }
         let start = self.cuts.len();
         o.push_particle_cuts(word, &mut self.cuts);
-        let cuts = &self.cuts[start..];
-        let stems = || {
-            std::iter::once(word.len())
-                .chain(cuts.iter().copied())
-                .map(|cut| &word[..cut])
-        };
-        let org = stems().find_map(|stem| org_name_of(o, stem).map(|n| (stem.len() as u32, n)));
-        let title = stems().find_map(|stem| {
-            o.split_title_index(stem)
-                .map(|(prefix, title)| (stem.len() as u32, prefix as u32, title as u32))
-        });
-        let facts = WordFacts {
-            cuts: (start as u32, self.cuts.len() as u32),
-            org,
-            title,
-            person: person_name_of(o, word),
-            refers_back: stems().any(refers_back),
-            may_begin_sector_form: o.may_begin_sector(word)
-                && o.is_sector_key_prefix(&sector_key(word)),
-            sector: sector_word(o, word),
-            field_word: stems().any(|stem| stem == "분야" || stem == "분과"),
-        };
+        let word = CompactString::from(word);
         let id = self.facts.len() as u32;
-        self.facts.push(facts);
-        self.index.insert(CompactString::from(word), id);
+        self.facts.push(WordFacts {
+            word: word.clone(),
+            cuts: (start as u32, self.cuts.len() as u32),
+            org: OnceCell::new(),
+            title: OnceCell::new(),
+            person: OnceCell::new(),
+            refers_back: OnceCell::new(),
+            may_begin_sector_form: OnceCell::new(),
+            sector: OnceCell::new(),
+            field_word: OnceCell::new(),
+        });
+        self.index.insert(word, id);
         id
     }
 
@@ -131,26 +125,44 @@ impl WordCache {
         self.index.get(word).copied()
     }
 
+    fn facts(&self, id: u32) -> &WordFacts {
+        &self.facts[id as usize]
+    }
+
     /// The byte offsets where the particles of word `id` start.
     pub(super) fn cuts(&self, id: u32) -> &[usize] {
-        let (start, end) = self.facts[id as usize].cuts;
+        let (start, end) = self.facts(id).cuts;
         &self.cuts[start as usize..end as usize]
+    }
+
+    /// The particle splits' stems of word `id`: the word itself first,
+    /// then ever shorter stems.
+    fn stems(&self, id: u32) -> impl Iterator<Item = &str> {
+        let word = self.facts(id).word.as_str();
+        std::iter::once(word.len())
+            .chain(self.cuts(id).iter().copied())
+            .map(move |cut| &word[..cut])
     }
 
     /// The organisation named by the first particle split of word `id`
     /// (the word itself first) that names one, with the stem's length.
-    pub(super) fn org_word(&self, id: u32) -> Option<(usize, &OrgName)> {
-        self.facts[id as usize]
+    pub(super) fn org_word(&self, id: u32, o: &Ontology) -> Option<(usize, &OrgName)> {
+        self.facts(id)
             .org
+            .get_or_init(|| {
+                self.stems(id)
+                    .find_map(|stem| org_name_of(o, stem).map(|n| (stem.len() as u32, n)))
+            })
             .as_ref()
             .map(|(len, name)| (*len as usize, name))
     }
 
     /// The organisation word `id` names as it is, particle and all:
     /// `org_name_of` of the word.
-    pub(super) fn org_name(&self, id: u32, word: &str) -> Option<&OrgName> {
-        self.org_word(id)
-            .filter(|(len, _)| *len == word.len())
+    pub(super) fn org_name(&self, id: u32, o: &Ontology) -> Option<&OrgName> {
+        let len = self.facts(id).word.len();
+        self.org_word(id, o)
+            .filter(|(stem, _)| *stem == len)
             .map(|(_, name)| name)
     }
 
@@ -162,35 +174,52 @@ impl WordCache {
         id: u32,
         o: &'o Ontology,
     ) -> Option<(usize, usize, &'o TitleEntry)> {
-        self.facts[id as usize]
+        self.facts(id)
             .title
+            .get_or_init(|| {
+                self.stems(id).find_map(|stem| {
+                    o.split_title_index(stem)
+                        .map(|(prefix, title)| (stem.len() as u32, prefix as u32, title as u32))
+                })
+            })
             .map(|(stem, prefix, t)| (stem as usize, prefix as usize, &o.titles()[t as usize]))
     }
 
     /// Whether a particle split of word `id` (the word itself first) is
     /// [`refers_back`].
     pub(super) fn refers_back(&self, id: u32) -> bool {
-        self.facts[id as usize].refers_back
+        *self
+            .facts(id)
+            .refers_back
+            .get_or_init(|| self.stems(id).any(refers_back))
     }
 
     /// Whether a sector form of several words may begin with word `id`.
-    pub(super) fn may_begin_sector_form(&self, id: u32) -> bool {
-        self.facts[id as usize].may_begin_sector_form
+    pub(super) fn may_begin_sector_form(&self, id: u32, o: &Ontology) -> bool {
+        let facts = self.facts(id);
+        *facts.may_begin_sector_form.get_or_init(|| {
+            o.may_begin_sector(&facts.word) && o.is_sector_key_prefix(&sector_key(&facts.word))
+        })
     }
 
     /// What word `id` says of sectors on its own.
-    pub(super) fn sector_word(&self, id: u32) -> SectorWord {
-        self.facts[id as usize].sector
+    pub(super) fn sector_word(&self, id: u32, o: &Ontology) -> SectorWord {
+        let facts = self.facts(id);
+        *facts.sector.get_or_init(|| sector_word(o, &facts.word))
     }
 
     /// Whether a particle split of word `id` is `분야` or `분과`.
     pub(super) fn is_field_word(&self, id: u32) -> bool {
-        self.facts[id as usize].field_word
+        *self
+            .facts(id)
+            .field_word
+            .get_or_init(|| self.stems(id).any(|stem| stem == "분야" || stem == "분과"))
     }
 
     /// Whether word `id` is a person's name.
-    pub(super) fn person(&self, id: u32) -> bool {
-        self.facts[id as usize].person
+    pub(super) fn person(&self, id: u32, o: &Ontology) -> bool {
+        let facts = self.facts(id);
+        *facts.person.get_or_init(|| person_name_of(o, &facts.word))
     }
 }
 
