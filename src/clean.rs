@@ -550,11 +550,12 @@ pub fn clean(text: &str) -> CleanDocument {
         }
         // Every change above only takes text away: a line of the same
         // length is the line `sentence` was found for.
-        if if line.len() == length_checked {
+        let still_sentence = if line.len() == length_checked {
             sentence
         } else {
             is_sentence_line(&line)
-        } {
+        };
+        if still_sentence {
             body_started = true;
             block.body.push(line);
         } else if block.body.is_empty() {

@@ -685,8 +685,8 @@ impl Ontology {
     }
 
     /// Place names and their kinds (`country`, `region`).
-    pub fn places(&self) -> &FxHashMap<String, String> {
-        &self.places
+    pub fn places(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.places.iter().map(|(n, k)| (n.as_str(), k.as_str()))
     }
 
     /// The sector vocabulary.
@@ -712,6 +712,11 @@ impl Ontology {
     /// Whether `word` is a Korean surname of the lexicon.
     pub fn is_surname(&self, word: &str) -> bool {
         self.surnames.contains(word)
+    }
+
+    /// The Korean surnames of the lexicon.
+    pub fn surnames(&self) -> impl Iterator<Item = &str> {
+        self.surnames.iter().map(String::as_str)
     }
 
     /// The OWL model's Turtle text.

@@ -11,7 +11,7 @@ use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::model::{is_hangul_syllable, EntityType, Sentence};
-use words::{with_cache, SharedName, WordCache};
+use words::{with_cache, WordCache};
 
 mod words;
 use crate::ontology::{
@@ -204,15 +204,14 @@ impl<'a> SentenceWords<'a> {
 
     /// The first particle split of token `i` whose stem ends in a title:
     /// (stem, particle, what precedes the title, the title).
-    fn title<'w, 'o>(
+    fn title<'w>(
         &self,
         tokens: &'w [Token],
         i: usize,
-        o: &'o Ontology,
-    ) -> Option<(&'w str, &'w str, &'w str, &'o TitleEntry)> {
+    ) -> Option<(&'w str, &'w str, &'w str, &'a TitleEntry)> {
         let word = tokens[i].text.as_str();
         self.cache
-            .title(self.ids[i], o)
+            .title(self.ids[i], self.ontology)
             .map(|(stem, prefix, title)| (&word[..stem], &word[stem..], &word[..prefix], title))
     }
 }
@@ -568,6 +567,10 @@ impl<'o> Recogniser<'o> {
             .map(|(st, _)| st.to_string())
     }
 }
+
+/// A canonical organisation name, shared by every use of a cached
+/// [`OrgName`].
+type SharedName = std::rc::Rc<str>;
 
 /// How a name was recognised as an organisation's.
 #[derive(Debug, Clone, PartialEq)]
@@ -1243,7 +1246,7 @@ fn recognise_sentence(
         if !tokens[k].is_word {
             continue;
         }
-        let Some((_, _, prefix, title)) = words.title(&tokens, k, o) else {
+        let Some((_, _, prefix, title)) = words.title(&tokens, k) else {
             continue;
         };
         let (prefix, title) = (prefix.to_string(), title.clone());
@@ -2216,12 +2219,63 @@ mod tests {
                          장현우는 한국광기술원장 부위원장인 위원회가 이차전지 반도체산업 \
                          AI기반 가구산업을 주얼리 분야";
 
+    /// Checks every cached fact of token `i` against what the lexicons
+    /// give for its text.
+    fn assert_facts_of(words: SentenceWords<'_>, tokens: &[Token], i: usize, o: &Ontology) {
+        let word = tokens[i].text.as_str();
+        let stems: Vec<_> = stems_iter(word, o).collect();
+        assert_eq!(words.of(tokens, i).collect::<Vec<_>>(), stems, "{word}");
+        let org = stems
+            .iter()
+            .find_map(|&(st, p)| org_name_of(o, st).map(|n| (st, p, n)));
+        assert_eq!(
+            words
+                .org_word(tokens, i)
+                .map(|(st, p, n)| (st, p, n.clone())),
+            org,
+            "{word}"
+        );
+        assert_eq!(words.org_name(i).cloned(), org_name_of(o, word), "{word}");
+        let title = stems.iter().find_map(|&(st, p)| {
+            o.split_title(st)
+                .map(|(prefix, t)| (st, p, prefix, t.title.clone()))
+        });
+        assert_eq!(
+            words
+                .title(tokens, i)
+                .map(|(st, p, prefix, t)| (st, p, prefix, t.title.clone())),
+            title,
+            "{word}"
+        );
+        assert_eq!(
+            words.cache.person(words.ids[i], o),
+            person_name_of(o, word),
+            "{word}"
+        );
+        assert_eq!(
+            words.refers_back(i),
+            stems.iter().any(|(st, _)| refers_back(st)),
+            "{word}"
+        );
+        assert_eq!(
+            words.may_begin_sector_form(i),
+            o.may_begin_sector(word) && o.is_sector_key_prefix(&sector_key(word)),
+            "{word}"
+        );
+        assert_eq!(words.sector_word(i), sector_word(o, word), "{word}");
+        assert_eq!(
+            words.is_field_word(i),
+            stems.iter().any(|(st, _)| *st == "분야" || *st == "분과"),
+            "{word}"
+        );
+    }
+
     /// Every fact the cache keeps is what the lexicons give for the word,
     /// whether the word was new or seen before.
     #[test]
     fn cached_word_facts_are_what_the_lexicons_give() {
         let o = Ontology::load(None).expect("ontology");
-        let mut cache = words::WordCache::default();
+        let mut cache = words::WordCache::for_ontology(&o);
         // Seen twice: facts of earlier words must not leak into later ones.
         cached_words("광주시는 인공지능 산업을 키운다", &o, &mut cache);
         let (tokens, ids) = cached_words(MIXED, &o, &mut cache);
@@ -2230,52 +2284,8 @@ mod tests {
             ontology: &o,
             ids: &ids,
         };
-        for (i, t) in tokens.iter().enumerate() {
-            let word = t.text.as_str();
-            let stems: Vec<_> = stems_iter(word, &o).collect();
-            assert_eq!(words.of(&tokens, i).collect::<Vec<_>>(), stems, "{word}");
-            let org = stems
-                .iter()
-                .find_map(|&(st, p)| org_name_of(&o, st).map(|n| (st, p, n)));
-            assert_eq!(
-                words
-                    .org_word(&tokens, i)
-                    .map(|(st, p, n)| (st, p, n.clone())),
-                org,
-                "{word}"
-            );
-            assert_eq!(words.org_name(i).cloned(), org_name_of(&o, word));
-            let title = stems.iter().find_map(|&(st, p)| {
-                o.split_title(st)
-                    .map(|(prefix, t)| (st, p, prefix, t.title.clone()))
-            });
-            assert_eq!(
-                words.title(&tokens, i, &o).map(|(st, p, prefix, t)| (
-                    st,
-                    p,
-                    prefix,
-                    t.title.clone()
-                )),
-                title,
-                "{word}"
-            );
-            assert_eq!(words.cache.person(ids[i], &o), person_name_of(&o, word));
-            assert_eq!(
-                words.refers_back(i),
-                stems.iter().any(|(st, _)| refers_back(st)),
-                "{word}"
-            );
-            assert_eq!(
-                words.may_begin_sector_form(i),
-                o.may_begin_sector(word) && o.is_sector_key_prefix(&sector_key(word)),
-                "{word}"
-            );
-            assert_eq!(words.sector_word(i), sector_word(&o, word), "{word}");
-            assert_eq!(
-                words.is_field_word(i),
-                stems.iter().any(|(st, _)| *st == "분야" || *st == "분과"),
-                "{word}"
-            );
+        for i in 0..tokens.len() {
+            assert_facts_of(words, &tokens, i, &o);
         }
         // The mix above has each kind of fact at least once.
         assert!(ids.iter().any(|&id| cache.org_word(id, &o).is_some()));
@@ -2295,6 +2305,42 @@ mod tests {
             );
         }
         assert!(ids.iter().any(|&id| cache.is_field_word(id)));
+    }
+
+    /// The same on every word of the seed and development articles (real
+    /// pages), each sentence read through one cache: words seen in earlier
+    /// articles keep their facts.
+    #[test]
+    fn cached_word_facts_of_real_articles() {
+        let o = Ontology::load(None).expect("ontology");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<_> = ["seeds", "tests/fixtures/dev"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(root.join(d)).expect("read dir"))
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 20, "{files:?}");
+        let mut cache = words::WordCache::for_ontology(&o);
+        let mut checked = 0;
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("read");
+            let segmented = crate::segment::segment(&crate::clean::clean(&text));
+            for sentence in &segmented.sentences {
+                let (tokens, ids) = cached_words(&sentence.text, &o, &mut cache);
+                let words = SentenceWords {
+                    cache: &cache,
+                    ontology: &o,
+                    ids: &ids,
+                };
+                for i in 0..tokens.len() {
+                    assert_facts_of(words, &tokens, i, &o);
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 5000, "{checked} tokens");
     }
 
     /// A thread's cache filled from one ontology is not read for another:

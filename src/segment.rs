@@ -68,11 +68,12 @@ pub fn split_sentences(paragraph: &str) -> Vec<&str> {
     while let Some(found) = memchr::memchr3(b'.', b'!', b'?', &paragraph.as_bytes()[from..]) {
         let mark = from + found;
         from = mark + 1;
-        let after_digit_or_first = paragraph[..mark]
+        // A mark after a digit (3.5) or first in the paragraph ends nothing.
+        let ends_nothing = paragraph[..mark]
             .chars()
             .next_back()
             .is_none_or(|p| p.is_ascii_digit());
-        if after_digit_or_first {
+        if ends_nothing {
             continue;
         }
         let after = paragraph[mark + 1..].trim_start_matches(CLOSERS);

@@ -11,7 +11,6 @@
 //! [`MAX_WORDS`] distinct words it starts again empty.
 
 use std::cell::{OnceCell, RefCell};
-use std::rc::Rc;
 
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
@@ -19,14 +18,17 @@ use rustc_hash::FxHashMap;
 use super::{org_name_of, person_name_of, refers_back, sector_word, OrgName, SectorWord};
 use crate::ontology::{sector_key, Ontology, TitleEntry};
 
-/// Distinct words a thread's cache holds before it starts again empty
-/// (some 10–20 MB).
-pub(super) const MAX_WORDS: usize = 1 << 17;
+/// Distinct words a thread's cache holds before it starts again empty:
+/// some 20 MB (100 000 facts of about 110 bytes, the map's 131 072
+/// slots). The bound is checked between documents, so one document's own
+/// words may take it past that, in proportion to the document.
+pub(super) const MAX_WORDS: usize = 100_000;
 
 /// What the lexicons say about one word. The particle splits are found
 /// when the word is first seen; every other fact when it is first asked
-/// for (a word seen once costs what it did before the cache).
-#[derive(Debug, Clone)]
+/// for (so a word seen once costs little more than without the cache: a
+/// hash insert and a copy of the word).
+#[derive(Debug)]
 pub(super) struct WordFacts {
     /// The word.
     word: CompactString,
@@ -88,11 +90,30 @@ impl WordCache {
     /// grown past [`MAX_WORDS`].
     fn prepare(&mut self, ontology: &Ontology) {
         if self.ontology != Some(ontology.id()) || self.facts.len() > MAX_WORDS {
-            self.index.clear();
-            self.facts.clear();
-            self.cuts.clear();
-            self.ontology = Some(ontology.id());
+            // New storage, so that the memory of a full cache goes back.
+            *self = WordCache {
+                ontology: Some(ontology.id()),
+                ..WordCache::default()
+            };
         }
+    }
+
+    /// An empty cache for `ontology`.
+    #[cfg(test)]
+    pub(super) fn for_ontology(ontology: &Ontology) -> WordCache {
+        let mut cache = WordCache::default();
+        cache.prepare(ontology);
+        cache
+    }
+
+    /// Checks (in debug builds) that `o` is the ontology the facts come
+    /// from.
+    fn check(&self, o: &Ontology) {
+        debug_assert_eq!(
+            self.ontology,
+            Some(o.id()),
+            "word cache of another ontology"
+        );
     }
 
     /// The id of `word`'s facts, its particle splits found now if it is
@@ -147,6 +168,7 @@ impl WordCache {
     /// The organisation named by the first particle split of word `id`
     /// (the word itself first) that names one, with the stem's length.
     pub(super) fn org_word(&self, id: u32, o: &Ontology) -> Option<(usize, &OrgName)> {
+        self.check(o);
         self.facts(id)
             .org
             .get_or_init(|| {
@@ -174,6 +196,7 @@ impl WordCache {
         id: u32,
         o: &'o Ontology,
     ) -> Option<(usize, usize, &'o TitleEntry)> {
+        self.check(o);
         self.facts(id)
             .title
             .get_or_init(|| {
@@ -196,6 +219,7 @@ impl WordCache {
 
     /// Whether a sector form of several words may begin with word `id`.
     pub(super) fn may_begin_sector_form(&self, id: u32, o: &Ontology) -> bool {
+        self.check(o);
         let facts = self.facts(id);
         *facts.may_begin_sector_form.get_or_init(|| {
             o.may_begin_sector(&facts.word) && o.is_sector_key_prefix(&sector_key(&facts.word))
@@ -204,6 +228,7 @@ impl WordCache {
 
     /// What word `id` says of sectors on its own.
     pub(super) fn sector_word(&self, id: u32, o: &Ontology) -> SectorWord {
+        self.check(o);
         let facts = self.facts(id);
         *facts.sector.get_or_init(|| sector_word(o, &facts.word))
     }
@@ -218,13 +243,11 @@ impl WordCache {
 
     /// Whether word `id` is a person's name.
     pub(super) fn person(&self, id: u32, o: &Ontology) -> bool {
+        self.check(o);
         let facts = self.facts(id);
         *facts.person.get_or_init(|| person_name_of(o, &facts.word))
     }
 }
-
-/// A canonical organisation name shared by every use of a cached fact.
-pub(super) type SharedName = Rc<str>;
 
 #[cfg(test)]
 mod tests {
