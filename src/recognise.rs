@@ -134,10 +134,12 @@ pub fn stems_iter<'w, 'o>(
     )
 }
 
-/// The words of a sentence in the thread's [`WordCache`]: what the
-/// lexicons say about each token, looked up once per token.
+/// The tokens of a sentence with their words in the thread's
+/// [`WordCache`]: what the lexicons say about each token, looked up once
+/// per token.
 #[derive(Clone, Copy)]
 struct SentenceWords<'a> {
+    tokens: &'a [Token],
     cache: &'a WordCache,
     /// The ontology the cache's facts come from.
     ontology: &'a Ontology,
@@ -146,16 +148,17 @@ struct SentenceWords<'a> {
 }
 
 impl<'a> SentenceWords<'a> {
+    /// Token `i`'s text and its id in the cache.
+    fn word(&self, i: usize) -> (&'a str, u32) {
+        (self.tokens[i].text.as_str(), self.ids[i])
+    }
+
     /// [`stems_iter`] of token `i`'s text.
-    fn of<'w>(
-        &self,
-        tokens: &'w [Token],
-        i: usize,
-    ) -> impl Iterator<Item = (&'w str, &'w str)> + use<'a, 'w> {
-        let word = tokens[i].text.as_str();
+    fn of(&self, i: usize) -> impl Iterator<Item = (&'a str, &'a str)> + use<'a> {
+        let (word, id) = self.word(i);
         std::iter::once((word, "")).chain(
             self.cache
-                .cuts(self.ids[i])
+                .cuts(id)
                 .iter()
                 .map(move |&cut| (&word[..cut], &word[cut..])),
         )
@@ -163,15 +166,10 @@ impl<'a> SentenceWords<'a> {
 
     /// The first particle split of token `i` (the word itself first)
     /// whose stem names an organisation: (stem, particle, name).
-    fn org_word<'w>(
-        &self,
-        tokens: &'w [Token],
-        i: usize,
-    ) -> Option<(&'w str, &'w str, &'a OrgName)> {
-        let word = tokens[i].text.as_str();
-        self.cache
-            .org_word(self.ids[i], self.ontology)
-            .map(|(len, name)| (&word[..len], &word[len..], name))
+    fn org_word(&self, i: usize) -> Option<(&'a str, &'a str, &'a OrgName)> {
+        let (word, id) = self.word(i);
+        let (stem, name) = self.cache.org_word(id, self.ontology)?;
+        Some((&word[..stem], &word[stem..], name))
     }
 
     /// The organisation token `i` names as it is ([`org_name_of`] of its
@@ -204,15 +202,10 @@ impl<'a> SentenceWords<'a> {
 
     /// The first particle split of token `i` whose stem ends in a title:
     /// (stem, particle, what precedes the title, the title).
-    fn title<'w>(
-        &self,
-        tokens: &'w [Token],
-        i: usize,
-    ) -> Option<(&'w str, &'w str, &'w str, &'a TitleEntry)> {
-        let word = tokens[i].text.as_str();
-        self.cache
-            .title(self.ids[i], self.ontology)
-            .map(|(stem, prefix, title)| (&word[..stem], &word[stem..], &word[..prefix], title))
+    fn title(&self, i: usize) -> Option<(&'a str, &'a str, &'a str, &'a TitleEntry)> {
+        let (word, id) = self.word(i);
+        let (stem, prefix, title) = self.cache.title(id, self.ontology)?;
+        Some((&word[..stem], &word[stem..], &word[..prefix], title))
     }
 }
 
@@ -753,12 +746,12 @@ fn recognise_with(
     let mut out = Vec::with_capacity(sentences.len());
     let mut scratch = SentenceScratch::default();
     for (tokens, range) in tokenized {
-        let words = SentenceWords {
-            cache: r.words,
-            ontology,
-            ids: &ids[range],
-        };
-        out.push(recognise_sentence(&mut r, tokens, words, &mut scratch));
+        out.push(recognise_sentence(
+            &mut r,
+            tokens,
+            &ids[range],
+            &mut scratch,
+        ));
     }
     merge_prefixed_forms(&mut r, &mut out);
     // Weak mentions survive only where the entity is strong somewhere.
@@ -874,13 +867,21 @@ struct SectorScratch {
     head_key: String,
 }
 
+/// Recognises the names of one sentence: its tokens and their ids in the
+/// recogniser's word cache.
 fn recognise_sentence(
     r: &mut Recogniser<'_>,
     tokens: Vec<Token>,
-    words: SentenceWords<'_>,
+    ids: &[u32],
     scratch: &mut SentenceScratch,
 ) -> SentenceMentions {
     let o = r.ontology;
+    let words = SentenceWords {
+        tokens: &tokens,
+        cache: r.words,
+        ontology: o,
+        ids,
+    };
     let SentenceScratch { covered, sectors } = scratch;
     let mut mentions: Vec<Mention> = Vec::new();
     let mut titles: Vec<TitleMention> = Vec::new();
@@ -927,7 +928,7 @@ fn recognise_sentence(
         let refers = words.refers_back(i);
         // "X 정부": the government of president X.
         if let Some((stem, particle)) = refers
-            .then(|| words.of(&tokens, i).find(|(s, _)| *s == "정부"))
+            .then(|| words.of(i).find(|(s, _)| *s == "정부"))
             .flatten()
         {
             let _ = stem;
@@ -995,7 +996,7 @@ fn recognise_sentence(
         if let Some((stem, particle)) = refers
             .then(|| {
                 words
-                    .of(&tokens, i)
+                    .of(i)
                     .find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
             })
             .flatten()
@@ -1040,7 +1041,7 @@ fn recognise_sentence(
         let anaphor = refers
             .then(|| {
                 words
-                    .of(&tokens, i)
+                    .of(i)
                     .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
             })
             .flatten()
@@ -1059,7 +1060,7 @@ fn recognise_sentence(
             continue;
         }
         let found = words
-            .org_word(&tokens, i)
+            .org_word(i)
             .map(|(st, p, n)| {
                 (
                     st.to_string(),
@@ -1072,7 +1073,7 @@ fn recognise_sentence(
             .or_else(|| {
                 // The body ending alone, its name given by the words before it.
                 named_here.then(|| {
-                    words.of(&tokens, i).find_map(|(st, p)| {
+                    words.of(i).find_map(|(st, p)| {
                         o.org_suffixes_equal_to(st).next().map(|x| {
                             (
                                 st.to_string(),
@@ -1246,7 +1247,7 @@ fn recognise_sentence(
         if !tokens[k].is_word {
             continue;
         }
-        let Some((_, _, prefix, title)) = words.title(&tokens, k) else {
+        let Some((_, _, prefix, title)) = words.title(k) else {
             continue;
         };
         let (prefix, title) = (prefix.to_string(), title.clone());
@@ -1857,7 +1858,7 @@ fn sectors_in(
                 joined.push(' ');
             }
             let head_len = joined.len();
-            for (stem, particle) in words.of(tokens, i + width - 1) {
+            for (stem, particle) in words.of(i + width - 1) {
                 joined.truncate(head_len);
                 joined.push_str(stem);
                 let found = o.sector(joined).map(|s| s.label.clone()).or_else(|| {
@@ -1974,7 +1975,7 @@ fn sectors_in(
                         continue;
                     }
                     let (stem, particle) = words
-                        .of(tokens, t)
+                        .of(t)
                         .find(|(s, _)| {
                             hangul_len(s).is_some_and(|l| (2..=6).contains(&l))
                                 && productive_base(o, s)
@@ -2219,19 +2220,36 @@ mod tests {
                          장현우는 한국광기술원장 부위원장인 위원회가 이차전지 반도체산업 \
                          AI기반 가구산업을 주얼리 분야";
 
+    /// Checks every cached fact of every token of a sentence against what
+    /// the lexicons give for its text.
+    fn assert_facts_of_sentence(
+        tokens: &[Token],
+        ids: &[u32],
+        cache: &words::WordCache,
+        o: &Ontology,
+    ) {
+        let words = SentenceWords {
+            tokens,
+            cache,
+            ontology: o,
+            ids,
+        };
+        for i in 0..tokens.len() {
+            assert_facts_of(words, tokens, i, o);
+        }
+    }
+
     /// Checks every cached fact of token `i` against what the lexicons
     /// give for its text.
     fn assert_facts_of(words: SentenceWords<'_>, tokens: &[Token], i: usize, o: &Ontology) {
         let word = tokens[i].text.as_str();
         let stems: Vec<_> = stems_iter(word, o).collect();
-        assert_eq!(words.of(tokens, i).collect::<Vec<_>>(), stems, "{word}");
+        assert_eq!(words.of(i).collect::<Vec<_>>(), stems, "{word}");
         let org = stems
             .iter()
             .find_map(|&(st, p)| org_name_of(o, st).map(|n| (st, p, n)));
         assert_eq!(
-            words
-                .org_word(tokens, i)
-                .map(|(st, p, n)| (st, p, n.clone())),
+            words.org_word(i).map(|(st, p, n)| (st, p, n.clone())),
             org,
             "{word}"
         );
@@ -2242,7 +2260,7 @@ mod tests {
         });
         assert_eq!(
             words
-                .title(tokens, i)
+                .title(i)
                 .map(|(st, p, prefix, t)| (st, p, prefix, t.title.clone())),
             title,
             "{word}"
@@ -2279,14 +2297,7 @@ mod tests {
         // Seen twice: facts of earlier words must not leak into later ones.
         cached_words("광주시는 인공지능 산업을 키운다", &o, &mut cache);
         let (tokens, ids) = cached_words(MIXED, &o, &mut cache);
-        let words = SentenceWords {
-            cache: &cache,
-            ontology: &o,
-            ids: &ids,
-        };
-        for i in 0..tokens.len() {
-            assert_facts_of(words, &tokens, i, &o);
-        }
+        assert_facts_of_sentence(&tokens, &ids, &cache, &o);
         // The mix above has each kind of fact at least once.
         assert!(ids.iter().any(|&id| cache.org_word(id, &o).is_some()));
         assert!(ids.iter().any(|&id| cache.person(id, &o)));
@@ -2329,15 +2340,8 @@ mod tests {
             let segmented = crate::segment::segment(&crate::clean::clean(&text));
             for sentence in &segmented.sentences {
                 let (tokens, ids) = cached_words(&sentence.text, &o, &mut cache);
-                let words = SentenceWords {
-                    cache: &cache,
-                    ontology: &o,
-                    ids: &ids,
-                };
-                for i in 0..tokens.len() {
-                    assert_facts_of(words, &tokens, i, &o);
-                    checked += 1;
-                }
+                assert_facts_of_sentence(&tokens, &ids, &cache, &o);
+                checked += tokens.len();
             }
         }
         assert!(checked > 5000, "{checked} tokens");
