@@ -715,6 +715,11 @@ fn word_at(tokens: &[Token], i: usize) -> Option<&str> {
 }
 
 /// Recognises the names of every sentence of a document.
+///
+/// What the lexicons say about each distinct word is kept in a cache of
+/// the calling thread and reused by later documents recognised on it with
+/// the same ontology: up to 100 000 words, about 20 MB, freed when the
+/// thread ends.
 pub fn recognise(sentences: &[Sentence], ontology: &Ontology) -> Recognised {
     with_cache(ontology, |cache| recognise_with(sentences, ontology, cache))
 }
