@@ -7,7 +7,8 @@
 #     SPARQL clients and Oxigraph's server (a prebuilt binary from PyPI)
 #     that tests/it/serve.rs and tests/it/push.rs start on loopback;
 #   - curl (and kill): the HTTP client of those tests;
-#   - ripgrep: the peer of the extraction benchmark (tests/it/bench.rs).
+#   - ripgrep: the peer of the extraction benchmark, and valgrind, which
+#     counts its instructions (tests/it/bench.rs).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,8 @@ if [ "${NEWSGRAPH_DEPS:-build}" = "test" ]; then
   command -v curl >/dev/null 2>&1 || need_apt+=(curl)
   # The benchmark runner's test compares extraction with a ripgrep scan.
   command -v rg >/dev/null 2>&1 || need_apt+=(ripgrep)
+  # ... and counts the extract's instructions with valgrind's callgrind.
+  command -v valgrind >/dev/null 2>&1 || need_apt+=(valgrind)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || need_apt+=(procps)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then

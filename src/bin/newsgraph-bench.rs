@@ -83,6 +83,11 @@ enum Cmd {
         /// the working directory.
         #[arg(long, value_enum, value_delimiter = ',')]
         only: Vec<Section>,
+        /// Also count the instructions of a one-thread extract under
+        /// valgrind's callgrind: a figure that does not move with the
+        /// machine's speed (needs valgrind; takes about 50× the extract).
+        #[arg(long)]
+        instructions: bool,
     },
 }
 
@@ -130,6 +135,7 @@ fn main() -> Result<()> {
             query_timeout,
             no_rdflib,
             only,
+            instructions,
         } => {
             let ng = match newsgraph {
                 Some(p) => p,
@@ -148,6 +154,7 @@ fn main() -> Result<()> {
                 rdflib: !no_rdflib,
                 query_timeout: Duration::from_secs(query_timeout),
                 only,
+                instructions,
             })
         }
     }
@@ -590,6 +597,8 @@ struct Bench {
     query_timeout: Duration,
     /// Sections to run; empty: all.
     only: Vec<Section>,
+    /// Count the one-thread extract's instructions (callgrind).
+    instructions: bool,
 }
 
 impl Bench {
@@ -614,6 +623,36 @@ struct Sample {
     secs: f64,
     /// Peak resident set of the child in MiB (`/usr/bin/time %M`).
     peak_mib: f64,
+}
+
+/// The instructions `cmd` executes, counted by valgrind's callgrind (its
+/// profile is not kept); fails on a non-zero exit or when valgrind is
+/// missing.
+fn count_instructions(cmd: Command) -> Result<u64> {
+    let mut counted = Command::new("valgrind");
+    counted
+        .arg("--tool=callgrind")
+        .arg("--callgrind-out-file=/dev/null")
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => counted.env(k, v),
+            None => counted.env_remove(k),
+        };
+    }
+    let output = counted.output().context("cannot run valgrind")?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("{cmd:?} under callgrind failed: {stderr}");
+    }
+    // "==1234== Collected : 784829280"
+    stderr
+        .lines()
+        .find_map(|l| l.split_once("Collected : ")?.1.trim().parse().ok())
+        .with_context(|| format!("no instruction count in callgrind's report: {stderr}"))
 }
 
 /// Runs `cmd` under `/usr/bin/time -f %M`, stdout to `stdout` (or
@@ -824,6 +863,25 @@ fn run_bench(b: &Bench) -> Result<()> {
                 );
             }
             Err(e) => eprintln!("ripgrep not run: {e:#}"),
+        }
+        if b.instructions {
+            let mut c = ng(&["extract", &corpus_s]);
+            c.env("RAYON_NUM_THREADS", "1");
+            match count_instructions(c) {
+                Ok(count) => {
+                    let per_byte = count as f64 / bytes;
+                    t.row(
+                        "extract (1 thread) instructions",
+                        "per input byte",
+                        (per_byte, per_byte, per_byte),
+                        &format!(
+                            "callgrind, one run: {:.1} M instructions",
+                            count as f64 / 1e6
+                        ),
+                    );
+                }
+                Err(e) => eprintln!("instructions not counted: {e:#}"),
+            }
         }
     }
 

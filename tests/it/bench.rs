@@ -69,9 +69,10 @@ fn median(table: &str, what: &str) -> f64 {
 #[test]
 fn every_section_runs_against_its_peer_and_only_reruns_what_is_asked() {
     let work = tempfile::tempdir().expect("temp dir");
-    let table = run_bench(work.path(), &[], "results.md");
+    let table = run_bench(work.path(), &["--instructions"], "results.md");
     for what in [
         "extract (1 thread)",
+        "extract (1 thread) instructions",
         "extract (all cores)",
         "extract speed-up all cores / 1 thread",
         "peer: ripgrep cue scan (1 thread)",
@@ -99,6 +100,16 @@ fn every_section_runs_against_its_peer_and_only_reruns_what_is_asked() {
         median(&table, what);
     }
     assert!(median(&table, "extract (1 thread)") > 0.0);
+    // Callgrind counted the one-thread extract: on 40 documents the
+    // process's start (the ontology, the regexes) is most of it, some
+    // hundreds of instructions per input byte.
+    let per_byte = median(&table, "extract (1 thread) instructions");
+    assert!((50.0..20_000.0).contains(&per_byte), "{per_byte}");
+    let counted = row(&table, "extract (1 thread) instructions");
+    assert!(
+        counted[5].starts_with("callgrind, one run: "),
+        "{counted:?}"
+    );
     // The store part is the difference of two timings, which on 40
     // documents can come out at or below zero: then the row says so.
     let store_part = "store part of build (build − extract, medians)";
