@@ -96,23 +96,20 @@ fn write_quoted(out: &mut Vec<u8>, value: &str) {
     while i < bytes.len() {
         // Most bytes are copied as they are: skipped eight at a time while
         // none may need escaping, else one at a time by a table look-up.
-        if let Some(word) = swar::word_at(bytes, i) {
-            let candidates = swar::below(word, 0x20)
+        i = swar::skip_unflagged(bytes, i, |word| {
+            swar::below(word, 0x20)
                 | swar::equal(word, b'"')
                 | swar::equal(word, b'\\')
                 | swar::equal(word, 0x7F)
-                | swar::equal(word, 0xEF);
-            if candidates == 0 {
-                i += 8;
-                continue;
-            }
-            i += swar::first(candidates);
-        }
-        if !MAY_ESCAPE[usize::from(bytes[i])] {
+                | swar::equal(word, 0xEF)
+        });
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
+        if !MAY_ESCAPE[usize::from(b)] {
             i += 1;
             continue;
         }
-        let b = bytes[i];
         let escape: Option<(usize, &[u8])> = match b {
             0x08 => Some((1, b"\\b")),
             b'\t' => Some((1, b"\\t")),

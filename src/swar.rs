@@ -35,6 +35,21 @@ pub(crate) fn first(mask: u64) -> usize {
     (mask.trailing_zeros() / 8) as usize
 }
 
+/// From `i`, skips whole words in which `flags` flags no byte, and returns
+/// the offset of the first flagged byte, or where the last (partial) word
+/// begins when none is flagged: the bytes from there on are to be looked
+/// at one by one.
+pub(crate) fn skip_unflagged(bytes: &[u8], mut i: usize, flags: impl Fn(u64) -> u64) -> usize {
+    while let Some(word) = word_at(bytes, i) {
+        let flagged = flags(word);
+        if flagged != 0 {
+            return i + first(flagged);
+        }
+        i += 8;
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +82,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn skipping_stops_at_the_first_flagged_byte_or_the_last_partial_word() {
+        let text = b"0123456789abcdefXhij";
+        let x = |word| equal(word, b'X');
+        assert_eq!(skip_unflagged(text, 0, x), 16);
+        assert_eq!(skip_unflagged(text, 17, x), 17, "three bytes left");
+        assert_eq!(skip_unflagged(b"0123456789ab", 0, x), 8);
+        assert_eq!(skip_unflagged(b"", 0, x), 0);
     }
 
     #[test]

@@ -59,16 +59,10 @@ pub fn escape_into(out: &mut Vec<u8>, s: &str, attribute: bool) {
         // Eight bytes at a time while they hold nothing to escape: the
         // evidence sentences that make most of a large export are long runs
         // of Hangul.
-        if let Some(word) = swar::word_at(bytes, i) {
-            let candidates = candidate_bytes(word, attribute);
-            if candidates == 0 {
-                i += 8;
-                continue;
-            }
-            // The lowest flagged byte is exactly the first candidate.
-            i += swar::first(candidates);
-        }
-        let b = bytes[i];
+        i = swar::skip_unflagged(bytes, i, |word| candidate_bytes(word, attribute));
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
         if !special[usize::from(b)] {
             // A tab or line break in element content, or the rest of a
             // string shorter than a word.
