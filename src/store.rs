@@ -211,6 +211,15 @@ fn vocabulary() -> &'static VocabularyTerms {
     })
 }
 
+/// Makes `iri` the document IRI `doc` with the fragment `tag` and
+/// `number` (`…#f3`, `…#s12`), reusing its buffer.
+fn set_fragment_iri(iri: &mut String, doc: &str, tag: &str, number: &str) {
+    iri.clear();
+    iri.push_str(doc);
+    iri.push_str(tag);
+    iri.push_str(number);
+}
+
 /// Hands the quads of [`document_quads`], in the same order, to `emit`
 /// one at a time as borrowed [`QuadRef`]s, without building owned terms
 /// for each (what the N-Quads output of `extract` needs).
@@ -328,14 +337,13 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         // The document IRI parsed (or was repaired) above: a fragment of
         // ASCII letters and digits keeps it valid.
         let ev = &fact.evidence;
-        fact_iri.clear();
-        fact_iri.push_str(d.as_str());
-        fact_iri.push_str("#f");
-        fact_iri.push_str(digits.format(n));
-        sentence_iri.clear();
-        sentence_iri.push_str(d.as_str());
-        sentence_iri.push_str("#s");
-        sentence_iri.push_str(digits.format(ev.sentence));
+        set_fragment_iri(&mut fact_iri, d.as_str(), "#f", digits.format(n));
+        set_fragment_iri(
+            &mut sentence_iri,
+            d.as_str(),
+            "#s",
+            digits.format(ev.sentence),
+        );
         let f = NamedNodeRef::new_unchecked(&fact_iri);
         let sent = NamedNodeRef::new_unchecked(&sentence_iri);
         push(f, rdf::TYPE, rdf::STATEMENT.into());
