@@ -790,9 +790,8 @@ impl Ontology {
 
     /// The title a word ends with (longest match), with what precedes it.
     pub fn split_title<'a>(&self, word: &'a str) -> Option<(&'a str, &TitleEntry)> {
-        self.title_index
-            .longest_suffix(word, true)
-            .map(|(cut, entries)| (&word[..cut], &self.titles[entries[0]]))
+        self.split_title_index(word)
+            .map(|(cut, title)| (&word[..cut], &self.titles[title]))
     }
 
     /// [`Ontology::split_title`] as the length of what precedes the title

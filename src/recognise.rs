@@ -178,10 +178,14 @@ impl<'a> SentenceWords<'a> {
         self.cache.org_name(self.ids[i], self.ontology)
     }
 
-    /// Whether a particle split of token `i` (the word itself first) is
-    /// [`refers_back`].
-    fn refers_back(&self, i: usize) -> bool {
-        self.cache.refers_back(self.ids[i])
+    /// The first particle split of token `i` (the word itself first)
+    /// whose stem `is` accepts, looked for only when some split
+    /// [`refers_back`] (what every caller's `is` is a part of).
+    fn referring_split(&self, i: usize, is: impl Fn(&str) -> bool) -> Option<(&'a str, &'a str)> {
+        if !self.cache.refers_back(self.ids[i]) {
+            return None;
+        }
+        self.of(i).find(|(stem, _)| is(stem))
     }
 
     /// Whether token `i` may begin a sector form of several words: a
@@ -928,14 +932,8 @@ fn recognise_sentence(
             continue;
         }
         let word = tokens[i].text.as_str();
-        // Whether a split of the word is `정부`, a bare council or a word
-        // referring back: the three rules below look for nothing else.
-        let refers = words.refers_back(i);
         // "X 정부": the government of president X.
-        if let Some((stem, particle)) = refers
-            .then(|| words.of(i).find(|(s, _)| *s == "정부"))
-            .flatten()
-        {
+        if let Some((stem, particle)) = words.referring_split(i, |s| s == "정부") {
             let _ = stem;
             let prev = i.checked_sub(1).and_then(|p| word_at(&tokens, p));
             if let Some(prev) = prev.filter(|p| {
@@ -998,13 +996,8 @@ fn recognise_sentence(
             }
         }
         // Bare councils: 시의회 → the council of the city the text is about.
-        if let Some((stem, particle)) = refers
-            .then(|| {
-                words
-                    .of(i)
-                    .find(|(s, _)| BARE_COUNCILS.iter().any(|(c, _)| c == s))
-            })
-            .flatten()
+        if let Some((stem, particle)) =
+            words.referring_split(i, |s| BARE_COUNCILS.iter().any(|(c, _)| *c == s))
         {
             let classes = BARE_COUNCILS
                 .iter()
@@ -1043,13 +1036,8 @@ fn recognise_sentence(
             continue;
         }
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        let anaphor = refers
-            .then(|| {
-                words
-                    .of(i)
-                    .find(|(s, _)| ANAPHORS.iter().any(|(w, _)| w == s))
-            })
-            .flatten()
+        let anaphor = words
+            .referring_split(i, |s| ANAPHORS.iter().any(|(w, _)| *w == s))
             .map(|(s, p)| (s.to_string(), p.to_string()));
         let named_here = anaphor.as_ref().is_some_and(|(stem, _)| {
             o.org_suffixes_equal_to(stem)
@@ -2027,7 +2015,8 @@ fn sector_prefix(o: &Ontology, word: &str) -> Option<(usize, usize)> {
 
 /// What a word says of sectors on its own, before its neighbours are
 /// looked at (the rules of [`sectors_in`] for one word, in their order).
-/// Ranges are byte offsets in the word, after an `e-` it starts with.
+/// Ranges are byte offsets in the token's text; the rules read the word
+/// after an `e-` it starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SectorWord {
     /// A particle split whose stem is a sector form (`field`: or
@@ -2276,7 +2265,7 @@ mod tests {
             "{word}"
         );
         assert_eq!(
-            words.refers_back(i),
+            words.cache.refers_back(words.ids[i]),
             stems.iter().any(|(st, _)| refers_back(st)),
             "{word}"
         );
