@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use aho_corasick::automaton::Automaton as _;
+use aho_corasick::Anchored;
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{NamedOrBlankNode, Term};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -278,8 +280,10 @@ pub struct Ontology {
     /// Relation cues with confidences (see [`Ontology::cues`]).
     cues: HashMap<CueKind, Vec<(String, f32)>>,
     /// Every cue of `cues` in one automaton, and each pattern's kind and
-    /// confidence: one pass over a sentence finds them all.
-    cue_finder: Option<(aho_corasick::AhoCorasick, Vec<(CueKind, f32)>)>,
+    /// confidence: one pass over a sentence finds them all. The DFA's own
+    /// type (not `AhoCorasick`, which reaches it through a trait object)
+    /// lets its per-byte step be inlined into the search.
+    cue_finder: Option<(aho_corasick::dfa::DFA, Vec<(CueKind, f32)>)>,
     /// What empty cues (in every text) give.
     empty_cues: CueHits,
     /// Particles and endings, longest first.
@@ -653,8 +657,16 @@ impl Ontology {
             !c.is_empty()
         });
         self.empty_cues = empty_cues;
-        let finder = aho_corasick::AhoCorasick::new(patterns.iter().map(|(c, _, _)| c))
+        // Standard match semantics report every match; no prefilter, which
+        // only [`Ontology::cue_hits`]'s own walk would have to skip over.
+        let finder = aho_corasick::dfa::DFA::builder()
+            .match_kind(aho_corasick::MatchKind::Standard)
+            .prefilter(false)
+            .build(patterns.iter().map(|(c, _, _)| c))
             .map_err(|e| ontology_error(path, 0, format!("cannot index the cues: {e}")))?;
+        finder
+            .start_state(Anchored::No)
+            .map_err(|e| ontology_error(path, 0, format!("cannot search the cues: {e}")))?;
         self.cue_finder = Some((
             finder,
             patterns.iter().map(|&(_, k, conf)| (k, conf)).collect(),
@@ -666,9 +678,21 @@ impl Ontology {
     pub fn cue_hits(&self, text: &str) -> CueHits {
         let mut hits = self.empty_cues;
         if let Some((finder, kinds)) = &self.cue_finder {
-            for m in finder.find_overlapping_iter(text) {
-                let (kind, conf) = kinds[m.pattern().as_usize()];
-                hits.add(kind, conf);
+            // Every match of every cue (overlapping ones too): the DFA's
+            // states are walked here, the state in a register, instead of
+            // through the crate's resumable overlapping search.
+            // (An unanchored start state exists: checked at load.)
+            let Ok(mut state) = finder.start_state(Anchored::No) else {
+                return hits;
+            };
+            for &byte in text.as_bytes() {
+                state = finder.next_state(Anchored::No, state, byte);
+                if finder.is_match(state) {
+                    for i in 0..finder.match_len(state) {
+                        let (kind, conf) = kinds[finder.match_pattern(state, i).as_usize()];
+                        hits.add(kind, conf);
+                    }
+                }
             }
         }
         hits
