@@ -22,8 +22,6 @@
 //! }
 //! ```
 
-use std::borrow::Cow;
-
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -68,43 +66,67 @@ pub fn sparql_prefixes() -> String {
         .collect()
 }
 
-/// Builds a named node; an IRI that does not parse is repaired by
-/// percent-encoding the characters IRIs forbid, so that the store never holds
-/// an IRI that its own serialisers would write out broken. Entity and
+/// A named node: borrowed from an IRI that is valid as it is, owned when
+/// the IRI had to be repaired.
+enum Node<'a> {
+    Valid(NamedNodeRef<'a>),
+    Repaired(NamedNode),
+}
+
+impl Node<'_> {
+    fn as_ref(&self) -> NamedNodeRef<'_> {
+        match self {
+            Node::Valid(n) => *n,
+            Node::Repaired(n) => n.as_ref(),
+        }
+    }
+
+    fn into_owned(self) -> NamedNode {
+        match self {
+            Node::Valid(n) => n.into_owned(),
+            Node::Repaired(n) => n,
+        }
+    }
+}
+
+/// Makes a named node of `iri`; an IRI that does not parse is repaired by
+/// percent-encoding the characters IRIs forbid, so that the store never
+/// holds an IRI that its own serialisers would write out broken. Entity and
 /// document IRIs made by [`crate::model::entity_iri`] and
 /// [`crate::model::document_iri`] are valid by construction: a cheap check
-/// of their shape replaces the parse.
-fn node(iri: &str) -> NamedNode {
+/// of their shape replaces the parse, and they are borrowed, not copied.
+fn node(iri: &str) -> Node<'_> {
     let ours = iri
         .strip_prefix(crate::model::RESOURCE_NS)
         .or_else(|| iri.strip_prefix(crate::model::DOCUMENT_NS))
         .is_some_and(crate::model::is_escaped_path);
     if ours {
-        return NamedNode::new_unchecked(iri);
+        return Node::Valid(NamedNodeRef::new_unchecked(iri));
     }
-    NamedNode::new(iri).unwrap_or_else(|_| {
-        let mut out = String::with_capacity(iri.len());
-        for c in iri.chars() {
-            if c.is_control()
-                || c.is_whitespace()
-                || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
-            {
-                let mut buf = [0u8; 4];
-                for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
-                }
-            } else {
-                out.push(c);
+    if let Ok(valid) = NamedNodeRef::new(iri) {
+        return Node::Valid(valid);
+    }
+    let mut out = String::with_capacity(iri.len());
+    for c in iri.chars() {
+        if c.is_control()
+            || c.is_whitespace()
+            || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+        {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
             }
+        } else {
+            out.push(c);
         }
-        NamedNode::new(&out).unwrap_or_else(|_| {
-            NamedNode::new_unchecked(format!(
-                "{}invalid/{}",
-                crate::model::RESOURCE_NS,
-                crate::model::iri_escape(iri)
-            ))
-        })
-    })
+    }
+    Node::Repaired(NamedNode::new(&out).unwrap_or_else(|_| {
+        NamedNode::new_unchecked(format!(
+            "{}invalid/{}",
+            crate::model::RESOURCE_NS,
+            crate::model::iri_escape(iri)
+        ))
+    }))
 }
 
 fn ko(text: &str) -> LiteralRef<'_> {
@@ -201,7 +223,7 @@ fn vocabulary() -> &'static VocabularyTerms {
             article_title: ng("articleTitle"),
             classes: EntityType::ALL
                 .iter()
-                .map(|k| node(&k.class_iri()))
+                .map(|k| node(&k.class_iri()).into_owned())
                 .collect(),
             properties: Relation::ALL
                 .iter()
@@ -274,7 +296,7 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     // Entities (each IRI once, even if a caller's graph lists it twice).
     let alt_label = &v.alt_label;
     let mentioned_in = &v.mentioned_in;
-    let mut entity_nodes: FxHashMap<&str, NamedNode> =
+    let mut entity_nodes: FxHashMap<&str, Node<'_>> =
         FxHashMap::with_capacity_and_hasher(doc.entities.len(), Default::default());
     let mut labels_written: FxHashSet<(&str, &str)> = FxHashSet::default();
     for e in &doc.entities {
@@ -318,9 +340,9 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     let mut sentences: FxHashSet<usize> = FxHashSet::default();
     // The lexical form of each confidence, computed once per value.
     let mut decimals: Vec<(u32, String)> = Vec::new();
-    let entity = |iri: &str| match entity_nodes.get(iri) {
-        Some(n) => Cow::Borrowed(n),
-        None => Cow::Owned(node(iri)),
+    let entity = |iri| match entity_nodes.get(iri) {
+        Some(n) => Node::Valid(n.as_ref()),
+        None => node(iri),
     };
     let mut fact_iri = String::new();
     let mut sentence_iri = String::new();
@@ -331,7 +353,7 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         let o = entity(&fact.object);
         let p = properties[relation_slot(fact.relation)].as_ref();
         if stated.insert((&fact.subject, fact.relation, &fact.object)) {
-            push(s.as_ref().as_ref(), p, o.as_ref().as_ref().into());
+            push(s.as_ref(), p, o.as_ref().into());
         }
 
         // The document IRI parsed (or was repaired) above: a fragment of
@@ -347,9 +369,9 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         let f = NamedNodeRef::new_unchecked(&fact_iri);
         let sent = NamedNodeRef::new_unchecked(&sentence_iri);
         push(f, rdf::TYPE, rdf::STATEMENT.into());
-        push(f, rdf::SUBJECT, s.as_ref().as_ref().into());
+        push(f, rdf::SUBJECT, s.as_ref().into());
         push(f, rdf::PREDICATE, p.into());
-        push(f, rdf::OBJECT, o.as_ref().as_ref().into());
+        push(f, rdf::OBJECT, o.as_ref().into());
         push(f, derived.as_ref(), d.into());
         push(f, evidence.as_ref(), sent.into());
         push(
@@ -1257,6 +1279,12 @@ mod tests {
     #[test]
     fn broken_iris_are_repaired() {
         let n = node("https://example.org/a b<c>");
-        assert_eq!(n.as_str(), "https://example.org/a%20b%3Cc%3E");
+        assert!(matches!(n, Node::Repaired(_)));
+        assert_eq!(n.as_ref().as_str(), "https://example.org/a%20b%3Cc%3E");
+        let ours = crate::model::entity_iri(crate::model::EntityType::Organization, "광주 시");
+        assert!(matches!(node(&ours), Node::Valid(_)));
+        assert_eq!(node(&ours).as_ref().as_str(), ours);
+        let valid = "https://example.org/a?b=c#d";
+        assert!(matches!(node(valid), Node::Valid(_)));
     }
 }
