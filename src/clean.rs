@@ -340,7 +340,7 @@ fn normalise_line(line: &str) -> String {
     }
     out.push_str(&line[run..]);
     // A company mark written out: (주)대성정밀 → ㈜대성정밀.
-    if out.contains("(주)") || out.contains("( 주 )") {
+    if out.contains('(') && (out.contains("(주)") || out.contains("( 주 )")) {
         return out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
     }
     trim_in_place(&mut out);
@@ -519,7 +519,9 @@ pub fn clean(text: &str) -> CleanDocument {
             continue;
         }
         // Each pattern is tried only on lines holding the text it needs.
-        if line.contains("관련") && p.related.is_match(&line)
+        if line.starts_with(['〈', '<', '[', '【', '('])
+            && line.contains("관련")
+            && p.related.is_match(&line)
             || !sentence
                 && (line.contains("사진") || line.contains("제공"))
                 && p.photo_credit.is_match(&line)

@@ -819,7 +819,7 @@ fn actors(
     last_parties: &[usize],
     last_body: Option<usize>,
 ) -> Vec<usize> {
-    if GROUP_WORDS.iter().any(|g| text.contains(g)) && !last_parties.is_empty() {
+    if !last_parties.is_empty() && GROUP_WORDS.iter().any(|g| text.contains(g)) {
         return last_parties.to_vec();
     }
     // An official whose title carries the topic particle speaks for the
