@@ -5,6 +5,8 @@
 //! blank line between articles. Paragraphs that a web page broke in the
 //! middle of a word (`…발전 방향` / `을 제시하고…`) are joined first.
 
+use std::borrow::Cow;
+
 use crate::clean::{is_sentence_line, CleanDocument};
 use crate::model::Sentence;
 
@@ -40,14 +42,15 @@ fn continues_previous(previous: &str, next: &str) -> bool {
         && is_sentence_line(next)
 }
 
-/// Joins paragraphs broken in the middle of a sentence.
-fn join_broken(paragraphs: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(paragraphs.len());
+/// Joins paragraphs broken in the middle of a sentence (the others are
+/// borrowed as they are).
+fn join_broken(paragraphs: &[String]) -> Vec<Cow<'_, str>> {
+    let mut out: Vec<Cow<'_, str>> = Vec::with_capacity(paragraphs.len());
     let mut body_started = false;
     for p in paragraphs {
         match out.last_mut() {
-            Some(last) if body_started && continues_previous(last, p) => last.push_str(p),
-            _ => out.push(p.clone()),
+            Some(last) if body_started && continues_previous(last, p) => last.to_mut().push_str(p),
+            _ => out.push(Cow::Borrowed(p)),
         }
         body_started |= is_sentence_line(p);
     }
@@ -97,7 +100,14 @@ pub fn split_sentences(paragraph: &str) -> Vec<&str> {
 
 /// Segments a cleaned document.
 pub fn segment(doc: &CleanDocument) -> Segmented {
-    let mut text = String::new();
+    // The paragraphs and the newlines between them.
+    let text_len = doc
+        .articles
+        .iter()
+        .flat_map(|a| &a.paragraphs)
+        .map(|p| p.len() + 2)
+        .sum();
+    let mut text = String::with_capacity(text_len);
     let mut chars = 0usize;
     let mut sentences = Vec::new();
     for (article_index, article) in doc.articles.iter().enumerate() {
@@ -113,15 +123,18 @@ pub fn segment(doc: &CleanDocument) -> Segmented {
             let base_byte = text.len();
             text.push_str(paragraph);
             // Characters counted so far in this paragraph, and their bytes:
-            // each sentence only counts the gap since the previous one.
+            // each character is counted once, in a gap between sentences or
+            // in a sentence.
             let (mut counted_bytes, mut counted_chars) = (0usize, 0usize);
             for s in split_sentences(paragraph) {
                 // `s` is a sub-slice of `paragraph`: find its byte offset.
                 let offset = s.as_ptr() as usize - paragraph.as_ptr() as usize;
                 counted_chars += paragraph[counted_bytes..offset].chars().count();
-                counted_bytes = offset;
                 let start = chars + counted_chars;
-                let end = start + s.chars().count();
+                let len = s.chars().count();
+                counted_chars += len;
+                counted_bytes = offset + s.len();
+                let end = start + len;
                 debug_assert_eq!(&text[base_byte + offset..base_byte + offset + s.len()], s);
                 sentences.push(Sentence {
                     index: sentences.len(),
@@ -131,7 +144,7 @@ pub fn segment(doc: &CleanDocument) -> Segmented {
                     end,
                 });
             }
-            chars += paragraph.chars().count();
+            chars += counted_chars + paragraph[counted_bytes..].chars().count();
         }
     }
     Segmented { text, sentences }
@@ -282,12 +295,13 @@ mod tests {
 
     #[test]
     fn joins_paragraphs_broken_mid_word() {
-        let joined = join_broken(&[
+        let paragraphs = [
             "머리 문장이 여기 있다.".to_string(),
             "이번 협약은 발전 방향".to_string(),
             "을 제시하고 마련됐다.".to_string(),
             "양 기관은 협력한다.".to_string(),
-        ]);
+        ];
+        let joined = join_broken(&paragraphs);
         assert_eq!(joined[1], "이번 협약은 발전 방향을 제시하고 마련됐다.");
         assert_eq!(joined.len(), 3);
     }
