@@ -197,6 +197,43 @@ mod tests {
             ..proptest::prelude::ProptestConfig::default()
         })]
 
+        /// Every sentence's character offsets point at its text in the
+        /// cleaned text, whatever the paragraphs (broken mid-word or not,
+        /// with white space around them or none) and articles.
+        #[test]
+        fn offsets_point_at_the_sentences(
+            articles in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::collection::vec(
+                        proptest::sample::select(vec![
+                            "광주시는", "산업을", "육성한다.", "방향", "을", "제시했다.", " ", "  ",
+                            "\u{3000}", "3.5", "“좋다.”", "!", "?", "a", "é", "😀",
+                        ]),
+                        0..10,
+                    ),
+                    1..5,
+                ),
+                1..4,
+            )
+        ) {
+            let doc = CleanDocument {
+                articles: articles
+                    .iter()
+                    .map(|paragraphs| crate::clean::Article {
+                        title: None,
+                        date: None,
+                        paragraphs: paragraphs.iter().map(|p| p.concat()).collect(),
+                    })
+                    .collect(),
+            };
+            let seg = segment(&doc);
+            let chars: Vec<char> = seg.text.chars().collect();
+            for s in &seg.sentences {
+                let slice: String = chars[s.start..s.end].iter().collect();
+                proptest::prop_assert_eq!(slice, s.text.clone());
+            }
+        }
+
         /// The byte search splits every text as the character walk did.
         #[test]
         fn splits_as_the_character_walk(
