@@ -755,6 +755,27 @@ mod tests {
     }
 
     #[test]
+    fn related_article_markers_are_dropped_and_sentences_about_relations_kept() {
+        let page = "관련 기관이 모인 회의의 제목이 여기 있다\n\
+                    [관련기사]\n\
+                    광주시는 관련 기관과 협약을 맺었다고 밝혔다.\n\
+                    〈관련 기사〉\n\
+                    (관련기사 더 보기)\n\
+                    【관련기사】\n\
+                    부산시는 관련 산업을 육성한다.";
+        let doc = clean(page);
+        let paragraphs = &doc.articles[0].paragraphs;
+        assert_eq!(
+            paragraphs,
+            &[
+                "관련 기관이 모인 회의의 제목이 여기 있다",
+                "광주시는 관련 기관과 협약을 맺었다고 밝혔다.",
+                "부산시는 관련 산업을 육성한다.",
+            ]
+        );
+    }
+
+    #[test]
     fn repeated_paragraphs_are_kept_once() {
         let doc = clean("제목이 있는 기사 하나 둘\n같은 문장이 있다.\n같은 문장이 있다.\n");
         assert_eq!(doc.articles[0].paragraphs.len(), 2);
