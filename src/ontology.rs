@@ -8,14 +8,16 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use aho_corasick::automaton::Automaton as _;
-use aho_corasick::Anchored;
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::{NamedOrBlankNode, Term};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{Error, Result};
 use crate::model::{Relation, ONTOLOGY_NS};
+
+mod substrings;
+
+use substrings::SubstringFinder;
 
 /// The OWL model, as shipped.
 pub const BUILTIN_MODEL_TTL: &str = include_str!("../ontology/newsgraph.ttl");
@@ -249,6 +251,13 @@ impl CueHits {
     }
 }
 
+/// The relation cues' automaton, and each pattern's kind and confidence.
+#[derive(Debug, Clone)]
+struct CueIndex {
+    finder: SubstringFinder,
+    kinds: Vec<(CueKind, f32)>,
+}
+
 /// Everything the extractor knows about Korean news and the domain.
 ///
 /// Immutable once loaded: every look-up index is built from the lexicons
@@ -279,13 +288,9 @@ pub struct Ontology {
     org_suffix_index: SuffixIndex,
     /// Relation cues with confidences (see [`Ontology::cues`]).
     cues: HashMap<CueKind, Vec<(String, f32)>>,
-    /// Every cue of `cues` in one automaton, and each pattern's kind and
-    /// confidence: one pass over a sentence finds them all. The DFA's own
-    /// type (not `AhoCorasick`, which reaches it through a trait object)
-    /// lets its per-byte step be inlined into the search.
-    cue_finder: Option<(aho_corasick::dfa::DFA, Vec<(CueKind, f32)>)>,
-    /// What empty cues (in every text) give.
-    empty_cues: CueHits,
+    /// Every cue of `cues` in one automaton: one pass over a sentence finds
+    /// them all.
+    cue_index: Option<CueIndex>,
     /// Particles and endings, longest first.
     particles: Vec<String>,
     particle_index: SuffixIndex,
@@ -365,8 +370,7 @@ impl Ontology {
             org_suffixes: Vec::new(),
             org_suffix_index: SuffixIndex::default(),
             cues: HashMap::new(),
-            cue_finder: None,
-            empty_cues: CueHits::default(),
+            cue_index: None,
             particles: Vec::new(),
             particle_index: SuffixIndex::default(),
             surnames: FxHashSet::default(),
@@ -644,56 +648,28 @@ impl Ontology {
                 .or_default()
                 .push((cols[1].to_string(), confidence));
         }
-        let mut patterns: Vec<(&str, CueKind, f32)> = self
+        let patterns: Vec<(&str, CueKind, f32)> = self
             .cues
             .iter()
             .flat_map(|(kind, cues)| cues.iter().map(|(c, conf)| (c.as_str(), *kind, *conf)))
             .collect();
-        let mut empty_cues = CueHits::default();
-        patterns.retain(|&(c, kind, conf)| {
-            if c.is_empty() {
-                empty_cues.add(kind, conf);
-            }
-            !c.is_empty()
-        });
-        self.empty_cues = empty_cues;
-        // Standard match semantics report every match; no prefilter, which
-        // only [`Ontology::cue_hits`]'s own walk would have to skip over.
-        let finder = aho_corasick::dfa::DFA::builder()
-            .match_kind(aho_corasick::MatchKind::Standard)
-            .prefilter(false)
-            .build(patterns.iter().map(|(c, _, _)| c))
+        let finder = SubstringFinder::new(&patterns.iter().map(|(c, _, _)| c).collect::<Vec<_>>())
             .map_err(|e| ontology_error(path, 0, format!("cannot index the cues: {e}")))?;
-        finder
-            .start_state(Anchored::No)
-            .map_err(|e| ontology_error(path, 0, format!("cannot search the cues: {e}")))?;
-        self.cue_finder = Some((
+        self.cue_index = Some(CueIndex {
             finder,
-            patterns.iter().map(|&(_, k, conf)| (k, conf)).collect(),
-        ));
+            kinds: patterns.iter().map(|&(_, k, conf)| (k, conf)).collect(),
+        });
         Ok(())
     }
 
     /// The cues `text` contains: the highest confidence of each kind.
     pub fn cue_hits(&self, text: &str) -> CueHits {
-        let mut hits = self.empty_cues;
-        if let Some((finder, kinds)) = &self.cue_finder {
-            // Every match of every cue (overlapping ones too): the DFA's
-            // states are walked here, the state in a register, instead of
-            // through the crate's resumable overlapping search.
-            // (An unanchored start state exists: checked at load.)
-            let Ok(mut state) = finder.start_state(Anchored::No) else {
-                return hits;
-            };
-            for &byte in text.as_bytes() {
-                state = finder.next_state(Anchored::No, state, byte);
-                if finder.is_match(state) {
-                    for i in 0..finder.match_len(state) {
-                        let (kind, conf) = kinds[finder.match_pattern(state, i).as_usize()];
-                        hits.add(kind, conf);
-                    }
-                }
-            }
+        let mut hits = CueHits::default();
+        if let Some(CueIndex { finder, kinds }) = &self.cue_index {
+            finder.for_each_match(text, |pattern| {
+                let (kind, conf) = kinds[pattern];
+                hits.add(kind, conf);
+            });
         }
         hits
     }
