@@ -59,11 +59,14 @@ struct Patterns {
     clutter: Regex,
 }
 
-/// An e-mail address. Its characters are ASCII: news sites write
-/// addresses so, and an ASCII class compiles in a fraction of the time of
-/// Unicode's `\w` (a quarter of a small run's instructions went to
-/// compiling three copies of it).
-const EMAIL: &str = r"[0-9A-Za-z_.+-]+@[0-9A-Za-z_-]+(?:\.[0-9A-Za-z_-]+)+";
+/// An e-mail address in a byline: ASCII letters, digits and `_`, and
+/// Hangul (a Korean domain, or words the page glued to the address:
+/// `hong@yna.co.kr입니다`). Unicode's `\w`, which this replaces, also took
+/// other scripts' letters, full-width letters and other digits; an address
+/// made of those is no longer a byline. `\w` compiles into an automaton
+/// many times larger, and three patterns hold this one: compiling them took
+/// two fifths of a small run's start-up.
+const EMAIL: &str = r"[0-9A-Za-z_가-힣.+-]+@[0-9A-Za-z_가-힣-]+(?:\.[0-9A-Za-z_가-힣-]+)+";
 
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
@@ -88,6 +91,7 @@ fn patterns() -> &'static Patterns {
         outlet_prefix: Regex::new(r"^\((?:[^()]{0,12}=)?[^()]{0,12}(?:뉴스|통신|일보|신문|방송|데일리|타임즈|저널)[^()]{0,6}\)\s*")
             .expect("valid regex"),
         photo_credit: Regex::new(r"\[사진\s*=?[^\]]*\]|\(사진\s*=[^)]*\)|^▲\s*사진\s*=|^사진\s*=|제공\s*$").expect("valid regex"),
+        // (`clean` checks for its first characters before it runs it.)
         related: Regex::new(r"^[〈<\[【(]\s*관련\s*기사[^〉>\]】)]*[〉>\]】)]$").expect("valid regex"),
         image_markup: Regex::new(r"!\[[^\]]*\]\([^)]*\)|\|\s*$").expect("valid regex"),
         clutter: Regex::new(
@@ -101,8 +105,9 @@ fn patterns() -> &'static Patterns {
     })
 }
 
-/// The date pattern of [`find_date`], for the rare lines whose digits are
-/// not all ASCII (compiled the first time one is seen).
+/// The date pattern of [`find_date`], for the rare lines holding a numeric
+/// character other than an ASCII digit (`①`, `²`, full-width digits):
+/// compiled the first time one is seen.
 fn date_pattern() -> &'static Regex {
     static DATE: OnceLock<Regex> = OnceLock::new();
     DATE.get_or_init(|| {
@@ -519,6 +524,7 @@ pub fn clean(text: &str) -> CleanDocument {
             continue;
         }
         // Each pattern is tried only on lines holding the text it needs.
+        // The first characters `related` allows, looked at before it runs.
         if line.starts_with(['〈', '<', '[', '【', '('])
             && line.contains("관련")
             && p.related.is_match(&line)
@@ -773,6 +779,30 @@ mod tests {
                 "부산시는 관련 산업을 육성한다.",
             ]
         );
+    }
+
+    #[test]
+    fn bylines_with_korean_in_the_address_end_the_article() {
+        for byline in [
+            "/김철수 기자 kim@yna.co.kr",
+            "김철수 기자 kim@연합뉴스.한국",
+            "김철수 기자 kim@yna.co.kr입니다",
+            "김철수kim@yna.co.kr",
+        ] {
+            let page = format!(
+                "첫째 기사의 제목이 여기 있다 하나\n광주시는 첫째 일을 했다.\n{byline}\n\
+                 둘째 기사의 제목이 여기 있다 둘\n전남도는 둘째 일을 했다."
+            );
+            let doc = clean(&page);
+            assert_eq!(doc.articles.len(), 2, "{byline}");
+            assert!(
+                doc.articles
+                    .iter()
+                    .flat_map(|a| &a.paragraphs)
+                    .all(|p| !p.contains('@')),
+                "{byline}"
+            );
+        }
     }
 
     #[test]
