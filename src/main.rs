@@ -794,8 +794,8 @@ fn extract(
         let mut out = BufWriter::with_capacity(8 * 1024, stdout.lock());
         let prepare = |doc: DocumentGraph| -> Vec<u8> {
             // About 3.4 KB of N-Quads per fact (its reification, sentence
-            // and entities): room for all of it, so that the buffer is not
-            // copied as it grows.
+            // and entities): room for all of it, usually, so that the buffer
+            // is not copied as it grows.
             let mut buf = Vec::with_capacity(8 * 1024 + 4 * 1024 * doc.facts.len());
             store::for_each_document_quad(&doc, &mut |quad| nquads::write_quad(&mut buf, quad));
             buf

@@ -100,7 +100,8 @@ pub fn split_sentences(paragraph: &str) -> Vec<&str> {
 
 /// Segments a cleaned document.
 pub fn segment(doc: &CleanDocument) -> Segmented {
-    // The paragraphs and the newlines between them.
+    // Room for the paragraphs and the newlines between them (an upper
+    // bound: two bytes a paragraph).
     let text_len = doc
         .articles
         .iter()
@@ -219,7 +220,7 @@ mod tests {
             let doc = CleanDocument {
                 articles: articles
                     .iter()
-                    .map(|paragraphs| crate::clean::Article {
+                    .map(|paragraphs| Article {
                         title: None,
                         date: None,
                         paragraphs: paragraphs.iter().map(|p| p.concat()).collect(),

@@ -66,25 +66,25 @@ pub fn sparql_prefixes() -> String {
         .collect()
 }
 
-/// A named node: borrowed from an IRI that is valid as it is, owned when
-/// the IRI had to be repaired.
+/// A named node: borrowed from an IRI string that is valid as it is (or
+/// from another node), owned when the IRI had to be repaired.
 enum Node<'a> {
-    Valid(NamedNodeRef<'a>),
-    Repaired(NamedNode),
+    Borrowed(NamedNodeRef<'a>),
+    Owned(NamedNode),
 }
 
 impl Node<'_> {
     fn as_ref(&self) -> NamedNodeRef<'_> {
         match self {
-            Node::Valid(n) => *n,
-            Node::Repaired(n) => n.as_ref(),
+            Node::Borrowed(n) => *n,
+            Node::Owned(n) => n.as_ref(),
         }
     }
 
     fn into_owned(self) -> NamedNode {
         match self {
-            Node::Valid(n) => n.into_owned(),
-            Node::Repaired(n) => n,
+            Node::Borrowed(n) => n.into_owned(),
+            Node::Owned(n) => n,
         }
     }
 }
@@ -94,17 +94,17 @@ impl Node<'_> {
 /// holds an IRI that its own serialisers would write out broken. Entity and
 /// document IRIs made by [`crate::model::entity_iri`] and
 /// [`crate::model::document_iri`] are valid by construction: a cheap check
-/// of their shape replaces the parse, and they are borrowed, not copied.
+/// of their shape replaces the parse. A valid IRI is borrowed, not copied.
 fn node(iri: &str) -> Node<'_> {
     let ours = iri
         .strip_prefix(crate::model::RESOURCE_NS)
         .or_else(|| iri.strip_prefix(crate::model::DOCUMENT_NS))
         .is_some_and(crate::model::is_escaped_path);
     if ours {
-        return Node::Valid(NamedNodeRef::new_unchecked(iri));
+        return Node::Borrowed(NamedNodeRef::new_unchecked(iri));
     }
     if let Ok(valid) = NamedNodeRef::new(iri) {
-        return Node::Valid(valid);
+        return Node::Borrowed(valid);
     }
     let mut out = String::with_capacity(iri.len());
     for c in iri.chars() {
@@ -120,7 +120,7 @@ fn node(iri: &str) -> Node<'_> {
             out.push(c);
         }
     }
-    Node::Repaired(NamedNode::new(&out).unwrap_or_else(|_| {
+    Node::Owned(NamedNode::new(&out).unwrap_or_else(|_| {
         NamedNode::new_unchecked(format!(
             "{}invalid/{}",
             crate::model::RESOURCE_NS,
@@ -340,8 +340,10 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     let mut sentences: FxHashSet<usize> = FxHashSet::default();
     // The lexical form of each confidence, computed once per value.
     let mut decimals: Vec<(u32, String)> = Vec::new();
+    // (`iri` is not annotated `&str`: the closure would then be generic
+    // over its lifetime, and the node could not borrow from `entity_nodes`.)
     let entity = |iri| match entity_nodes.get(iri) {
-        Some(n) => Node::Valid(n.as_ref()),
+        Some(n) => Node::Borrowed(n.as_ref()),
         None => node(iri),
     };
     let mut fact_iri = String::new();
@@ -1277,14 +1279,14 @@ mod tests {
     }
 
     #[test]
-    fn broken_iris_are_repaired() {
+    fn broken_iris_are_repaired_and_valid_ones_borrowed() {
         let n = node("https://example.org/a b<c>");
-        assert!(matches!(n, Node::Repaired(_)));
+        assert!(matches!(n, Node::Owned(_)));
         assert_eq!(n.as_ref().as_str(), "https://example.org/a%20b%3Cc%3E");
         let ours = crate::model::entity_iri(crate::model::EntityType::Organization, "광주 시");
-        assert!(matches!(node(&ours), Node::Valid(_)));
+        assert!(matches!(node(&ours), Node::Borrowed(_)));
         assert_eq!(node(&ours).as_ref().as_str(), ours);
         let valid = "https://example.org/a?b=c#d";
-        assert!(matches!(node(valid), Node::Valid(_)));
+        assert!(matches!(node(valid), Node::Borrowed(_)));
     }
 }
