@@ -192,11 +192,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 2000,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(2000))]
 
         /// Every sentence's character offsets point at its text in the
         /// cleaned text, whatever the paragraphs (broken mid-word or not,

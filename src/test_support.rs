@@ -20,6 +20,17 @@ pub fn every_sequence(pieces: &[&str], max_pieces: usize) -> Vec<String> {
     texts
 }
 
+/// The property tests' configuration: `cases` random cases, and no file
+/// of past failures (a failing case is printed, minimised, in the test's
+/// output).
+pub fn proptest_config(cases: u32) -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

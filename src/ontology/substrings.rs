@@ -124,11 +124,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 1000,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::test_support::proptest_config(1000))]
 
         /// Suffixes, prefixes, repeats and the same pattern twice: every
         /// pattern the text contains is found, and no other.
