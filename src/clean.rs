@@ -285,10 +285,65 @@ pub fn is_sentence_line(line: &str) -> bool {
         || (t.ends_with('.') && t.chars().count() > 40)
 }
 
-fn normalise_line(line: &str) -> String {
+/// Which of a few characters a raw line holds, noted while the line is
+/// normalised so that `clean` need not search the line for each of them.
+/// Normalising and every later edit of a line only remove characters or
+/// map them to others than these, so a mark missing means the character is
+/// missing from the line as it ends up, and a mark present means a search
+/// is needed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct LineMarks(u8);
+
+impl LineMarks {
+    const AT: u8 = 1;
+    const PIPE: u8 = 1 << 1;
+    const SLASH: u8 = 1 << 2;
+    const PAREN: u8 = 1 << 3;
+    const BANG: u8 = 1 << 4;
+    const DIGIT: u8 = 1 << 5;
+    /// `°`.
+    const DEGREE: u8 = 1 << 6;
+    /// `℃`.
+    const CELSIUS: u8 = 1 << 7;
+
+    /// The mark of each ASCII byte.
+    const ASCII: [u8; 128] = {
+        let mut table = [0; 128];
+        table[b'@' as usize] = Self::AT;
+        table[b'|' as usize] = Self::PIPE;
+        table[b'/' as usize] = Self::SLASH;
+        table[b'(' as usize] = Self::PAREN;
+        table[b'!' as usize] = Self::BANG;
+        let mut d = b'0';
+        while d <= b'9' {
+            table[d as usize] = Self::DIGIT;
+            d += 1;
+        }
+        table
+    };
+
+    fn of_char(c: char) -> u8 {
+        match c {
+            '°' => Self::DEGREE,
+            '℃' => Self::CELSIUS,
+            c if c.is_ascii() => Self::ASCII[c as usize],
+            _ => 0,
+        }
+    }
+
+    /// Whether the line may hold the marked character.
+    fn may_hold(self, mark: u8) -> bool {
+        self.0 & mark != 0
+    }
+}
+
+/// The line with its white space collapsed and trimmed, controls dropped
+/// and look-alike characters mapped, and the marks of the raw line.
+fn normalise_line(line: &str) -> (String, LineMarks) {
     let bytes = line.as_bytes();
     let mut out = String::with_capacity(line.len());
     let mut last_space = true;
+    let mut marks = 0;
     // Characters kept as they are are copied in runs, from `run` on.
     let mut run = 0;
     let mut i = 0;
@@ -297,7 +352,8 @@ fn normalise_line(line: &str) -> String {
         // (Hangul syllables among them) are neither mapped nor control:
         // they are kept without being decoded.
         match bytes[i] {
-            0x21..=0x7E => {
+            b @ 0x21..=0x7E => {
+                marks |= LineMarks::ASCII[usize::from(b)];
                 last_space = false;
                 i += 1;
                 continue;
@@ -317,6 +373,7 @@ fn normalise_line(line: &str) -> String {
         let Some(c) = line[i..].chars().next() else {
             break;
         };
+        marks |= LineMarks::of_char(c);
         let mapped = match c {
             '\u{a0}' | '\u{3000}' | '\t' | '\u{200b}' => ' ',
             '․' | '・' | '‧' | '∙' => '·',
@@ -345,11 +402,13 @@ fn normalise_line(line: &str) -> String {
     }
     out.push_str(&line[run..]);
     // A company mark written out: (주)대성정밀 → ㈜대성정밀.
-    if out.contains('(') && (out.contains("(주)") || out.contains("( 주 )")) {
-        return out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
+    let marks = LineMarks(marks);
+    if marks.may_hold(LineMarks::PAREN) && (out.contains("(주)") || out.contains("( 주 )")) {
+        let out = out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
+        return (out, marks);
     }
     trim_in_place(&mut out);
-    out
+    (out, marks)
 }
 
 /// The first `YYYY-MM-DD`-like date in a line (`2023년02월17일`, `2019-05-08`,
@@ -472,7 +531,7 @@ pub fn clean(text: &str) -> CleanDocument {
     let mut body_started = false;
 
     for raw in text.lines() {
-        let mut line = normalise_line(raw);
+        let (mut line, marks) = normalise_line(raw);
         if line.is_empty() {
             continue;
         }
@@ -499,7 +558,11 @@ pub fn clean(text: &str) -> CleanDocument {
         };
         // Dates in header lines ("등록 2019-05-08", "기사입력 : 2023년02월17일").
         if !sentence && line.chars().count() < 60 {
-            if let Some(date) = find_date(&line) {
+            if let Some(date) = marks
+                .may_hold(LineMarks::DIGIT)
+                .then(|| find_date(&line))
+                .flatten()
+            {
                 if block.date.is_none() && block.body.is_empty() {
                     block.date = Some(date.clone());
                 }
@@ -517,8 +580,8 @@ pub fn clean(text: &str) -> CleanDocument {
         {
             break;
         }
-        if line.contains('℃')
-            || line.contains("°C")
+        if marks.may_hold(LineMarks::CELSIUS) && line.contains('℃')
+            || marks.may_hold(LineMarks::DEGREE) && line.contains("°C")
             || !sentence && line.chars().count() < 80 && p.clutter.is_match(&squashed)
         {
             continue;
@@ -536,14 +599,16 @@ pub fn clean(text: &str) -> CleanDocument {
         }
         let has_reporter = line.contains("기자");
         if has_reporter && p.byline.is_match(&line)
-            || line.contains('@') && p.email_only.is_match(&line)
+            || marks.may_hold(LineMarks::AT) && line.contains('@') && p.email_only.is_match(&line)
         {
             if let Some(article) = std::mem::take(&mut block).into_article() {
                 articles.push(article);
             }
             continue;
         }
-        if line.contains("![") || line.contains('|') {
+        if marks.may_hold(LineMarks::BANG) && line.contains("![")
+            || marks.may_hold(LineMarks::PIPE) && line.contains('|')
+        {
             apply(&mut line, |l| p.image_markup.replace_all(l, ""));
         }
         trim_in_place(&mut line);
@@ -561,9 +626,10 @@ pub fn clean(text: &str) -> CleanDocument {
         trim_in_place(&mut line);
         // A caption or paragraph that ends with its byline closes the article.
         let mut closes = false;
-        let trailing = (line.contains("기자") && line.contains('/'))
-            .then(|| p.trailing_byline.find(&line))
-            .flatten();
+        let trailing =
+            (marks.may_hold(LineMarks::SLASH) && line.contains('/') && line.contains("기자"))
+                .then(|| p.trailing_byline.find(&line))
+                .flatten();
         if let Some(m) = trailing {
             line.truncate(m.start());
             closes = true;
@@ -717,12 +783,30 @@ mod tests {
             "가", "a", "A", " ", "  ", "\t", "\u{a0}", "\u{3000}", "\u{200b}", "\u{b}", "\u{1}",
             "\u{85}", "・", "·", "[", ":", "|", "•", "É", "ß", "İ", "(주)", "주", "(", ")",
             "\u{7f}", "\u{9f}", "\u{a000}", "Ꙁ", "\u{d7a3}", "\u{d7a4}", "\u{e000}", "\u{2024}",
-            "😀",
+            "😀", "@", "/", "!", "°", "℃", "7",
         ];
         let texts = crate::test_support::every_sequence(&pieces, 4);
         for t in &texts {
             assert_eq!(squash(t), squash_by_char(t), "{t:?}");
-            assert_eq!(normalise_line(t), normalise_line_by_char(t), "{t:?}");
+            let (line, marks) = normalise_line(t);
+            assert_eq!(line, normalise_line_by_char(t), "{t:?}");
+            // The marks are the raw line's characters.
+            for (mark, c) in [
+                (LineMarks::AT, '@'),
+                (LineMarks::PIPE, '|'),
+                (LineMarks::SLASH, '/'),
+                (LineMarks::PAREN, '('),
+                (LineMarks::BANG, '!'),
+                (LineMarks::DEGREE, '°'),
+                (LineMarks::CELSIUS, '℃'),
+            ] {
+                assert_eq!(marks.may_hold(mark), t.contains(c), "{c} in {t:?}");
+            }
+            assert_eq!(
+                marks.may_hold(LineMarks::DIGIT),
+                t.bytes().any(|b| b.is_ascii_digit()),
+                "{t:?}"
+            );
         }
     }
 
