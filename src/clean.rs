@@ -228,7 +228,9 @@ fn trim_in_place(line: &mut String) {
     let end = line.trim_end().len();
     line.truncate(end);
     let start = line.len() - line.trim_start().len();
-    line.drain(..start);
+    if start > 0 {
+        line.drain(..start);
+    }
 }
 
 /// Replaces `line` by what a regex replacement made of it, if anything.
@@ -622,7 +624,9 @@ pub fn clean(text: &str) -> CleanDocument {
             - line
                 .trim_start_matches(['•', '○', '◆', '◇', '■', '□', '●', '-', ' '])
                 .len();
-        line.drain(..bullets);
+        if bullets > 0 {
+            line.drain(..bullets);
+        }
         trim_in_place(&mut line);
         // A caption or paragraph that ends with its byline closes the article.
         let mut closes = false;
