@@ -45,6 +45,12 @@ const GROUP_WORDS: &[&str] = &[
     "이들 기관",
 ];
 
+/// Whether `text` speaks of the parties of an agreement together (`양
+/// 기관`, `양측` …).
+fn names_the_parties_together(text: &str) -> bool {
+    GROUP_WORDS.iter().any(|g| text.contains(g))
+}
+
 struct Doc<'a> {
     rec: &'a Recognised,
     /// The cues of the sentence being related.
@@ -457,7 +463,7 @@ fn mou(
             }
         }
     }
-    if parties.len() < 2 && GROUP_WORDS.iter().any(|g| text.contains(g)) {
+    if parties.len() < 2 && names_the_parties_together(text) {
         return last_parties.to_vec();
     }
     // "이번 협약에는 C와 D도 참여해": new parties join the last agreement.
@@ -819,7 +825,7 @@ fn actors(
     last_parties: &[usize],
     last_body: Option<usize>,
 ) -> Vec<usize> {
-    if !last_parties.is_empty() && GROUP_WORDS.iter().any(|g| text.contains(g)) {
+    if !last_parties.is_empty() && names_the_parties_together(text) {
         return last_parties.to_vec();
     }
     // An official whose title carries the topic particle speaks for the
