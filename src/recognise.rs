@@ -493,10 +493,14 @@ impl<'o> Recogniser<'o> {
     }
 
     fn add_name(&mut self, idx: usize, name: &str) {
-        let kind = self.entities[idx].kind;
-        if !self.entities[idx].names.iter().any(|n| n == name) {
-            self.entities[idx].names.push(name.to_string());
+        // A name the entity already has was added here before, and what
+        // that did to `by_name` still holds: `keep_name` never replaces,
+        // and nothing removes a name from that map.
+        if self.entities[idx].names.iter().any(|n| n == name) {
+            return;
         }
+        let kind = self.entities[idx].kind;
+        self.entities[idx].names.push(name.to_string());
         self.keep_name(kind, name, idx);
         for (a, b) in SYNONYM_ENDINGS {
             for (from, to) in [(a, b), (b, a)] {
