@@ -524,11 +524,18 @@ fn chairs(
         })
         .collect();
     let assigns = ["맡", "선임", "임명", "추대", "선출", "위촉"];
-    let assigned_at = s.tokens.iter().position(|t| {
-        assigns
-            .iter()
-            .any(|a| t.text.starts_with(a) || t.text.contains(a))
-    });
+    // Every token is a piece of the sentence: one look at the whole
+    // sentence spares most sentences a look at each token.
+    let sentence = doc.sentences[si].text.as_str();
+    let assigned_at = assigns
+        .iter()
+        .any(|a| sentence.contains(a))
+        .then(|| {
+            s.tokens
+                .iter()
+                .position(|t| assigns.iter().any(|a| t.text.contains(a)))
+        })
+        .flatten();
     // A post as the topic: "(위원회) 공동위원장은 A과 B가 맡았다".
     if let Some(verb) = assigned_at {
         for (ti, t) in s.tokens.iter().enumerate().take(verb) {
