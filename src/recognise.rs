@@ -872,6 +872,8 @@ struct SentenceScratch {
 struct SectorScratch {
     /// Tokens already part of a mention.
     taken: Vec<bool>,
+    /// Tokens a multi-word sector form may start at.
+    starts: Vec<usize>,
     /// Token indexes of a coordinated list.
     items: Vec<usize>,
     /// The words of a multi-word form, joined by spaces.
@@ -1788,6 +1790,7 @@ fn sectors_in(
     let o = r.ontology;
     let SectorScratch {
         taken,
+        starts,
         items,
         joined,
         head_key,
@@ -1826,47 +1829,55 @@ fn sectors_in(
         });
     };
     // Multi-word forms first (광기술 융합산업, 에너지 신산업), longest first.
+    // Every form tried below starts with the words before the last (the
+    // endings stripped are inside the last word): a form starts only at a
+    // word some form starts like.
+    starts.clear();
+    starts.extend(
+        (0..tokens.len())
+            .filter(|&i| tokens[i].is_word && !taken[i] && words.may_begin_sector_form(i)),
+    );
     for width in (2..=3).rev() {
-        for i in 0..tokens.len().saturating_sub(width - 1) {
-            if taken[i..i + width].iter().any(|t| *t)
+        for &i in starts.iter() {
+            if i + width > tokens.len()
+                || taken[i..i + width].iter().any(|t| *t)
                 || !tokens[i..i + width].iter().all(|t| t.is_word)
             {
                 continue;
             }
-            // Every form tried below starts with the words before the last
-            // (the endings stripped are inside the last word): no form
-            // starts with them, none is tried.
-            if !words.may_begin_sector_form(i) {
+            // The sector key of the words before the last; the key of a
+            // text is the keys of its parts one after the other, and
+            // spaces have none.
+            head_key.clear();
+            for t in &tokens[i..i + width - 1] {
+                push_sector_key(head_key, &t.text);
+            }
+            if width > 2 && !o.is_sector_key_prefix(head_key) {
                 continue;
             }
-            if width > 2 {
-                head_key.clear();
-                for t in &tokens[i..i + width - 1] {
-                    push_sector_key(head_key, &t.text);
-                }
-                if !o.is_sector_key_prefix(head_key) {
-                    continue;
-                }
-            }
-            // The words before the last, each followed by a space.
-            joined.clear();
-            for t in &tokens[i..i + width - 1] {
-                joined.push_str(&t.text);
-                joined.push(' ');
-            }
-            let head_len = joined.len();
+            let head_len = head_key.len();
             for (stem, particle) in words.of(i + width - 1) {
-                joined.truncate(head_len);
-                joined.push_str(stem);
-                let found = o.sector(joined).map(|s| s.label.clone()).or_else(|| {
+                head_key.truncate(head_len);
+                push_sector_key(head_key, stem);
+                let key = head_key.as_str();
+                // The form itself, else the form less a field ending
+                // (Hangul, so its own key) at the end of its last word.
+                let found = o.sector_by_key(key).or_else(|| {
                     FIELD_ENDINGS.iter().find_map(|e| {
-                        joined
-                            .strip_suffix(e)
-                            .and_then(|b| o.sector(b.trim()))
-                            .map(|s| s.label.clone())
+                        stem.ends_with(e)
+                            .then(|| o.sector_by_key(&key[..key.len() - e.len()]))
+                            .flatten()
                     })
                 });
-                if let Some(label) = found {
+                if let Some(sector) = found {
+                    let label = sector.label.clone();
+                    // The words before the last, each followed by a space.
+                    joined.clear();
+                    for t in &tokens[i..i + width - 1] {
+                        joined.push_str(&t.text);
+                        joined.push(' ');
+                    }
+                    joined.push_str(stem);
                     push(r, mentions, &label, joined, i, i + width, particle, true);
                     for t in &mut taken[i..i + width] {
                         *t = true;
