@@ -814,6 +814,10 @@ fn merge_prefixed_forms(r: &mut Recogniser<'_>, sentences: &mut [SentenceMention
                 return false;
             }
             let label = labels[f].as_str();
+            // Both forms below end with the short name.
+            if !label.ends_with(short_name) {
+                return false;
+            }
             DROPPABLE_PREFIXES
                 .iter()
                 .any(|p| label.strip_prefix(p) == Some(short_name))
