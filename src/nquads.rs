@@ -18,9 +18,117 @@ use oxigraph::model::{
     GraphNameRef, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, TermRef,
 };
 
+/// Appends the pieces (byte slices) to a `Vec<u8>` one after the other,
+/// making room once; each piece is its own copy, so that the constant ones
+/// are copied by plain moves.
+macro_rules! append_all {
+    ($out:expr, $($piece:expr),+ $(,)?) => {{
+        let out: &mut Vec<u8> = $out;
+        let total = 0 $(+ <[u8]>::len($piece))+;
+        out.reserve(total);
+        let room = &mut out.spare_capacity_mut()[..total];
+        let mut at = 0;
+        $(
+            let piece: &[u8] = $piece;
+            room[at..at + piece.len()].write_copy_of_slice(piece);
+            at += piece.len();
+        )+
+        debug_assert_eq!(at, total);
+        let len = out.len() + total;
+        // SAFETY: `reserve` made room for `total` more bytes, and the
+        // pieces, `total` bytes in all, initialised every one of them.
+        unsafe { out.set_len(len) };
+    }};
+}
+
 /// Appends one quad as an N-Quads line (`s p o g .` and a newline; no
 /// graph name for the default graph).
 pub fn write_quad(out: &mut Vec<u8>, quad: QuadRef<'_>) {
+    // Most quads of a document graph: IRIs, and an IRI or a literal with
+    // nothing to escape, in a named graph. They are the line's pieces one
+    // after the other, copied into room made once.
+    let (NamedOrBlankNodeRef::NamedNode(s), GraphNameRef::NamedNode(g)) =
+        (quad.subject, quad.graph_name)
+    else {
+        return write_quad_piece_by_piece(out, quad);
+    };
+    let (s, p, g) = (iri_bytes(s), iri_bytes(quad.predicate), iri_bytes(g));
+    match quad.object {
+        TermRef::NamedNode(o) => append_all!(
+            out,
+            b"<",
+            s,
+            b"> <",
+            p,
+            b"> <",
+            iri_bytes(o),
+            b"> <",
+            g,
+            b"> .\n",
+        ),
+        TermRef::Literal(l) if !may_need_escapes(l.value()) => {
+            let value = l.value().as_bytes();
+            match l.language() {
+                Some(language) => append_all!(
+                    out,
+                    b"<",
+                    s,
+                    b"> <",
+                    p,
+                    b"> \"",
+                    value,
+                    b"\"@",
+                    language.as_bytes(),
+                    b" <",
+                    g,
+                    b"> .\n",
+                ),
+                None if l.datatype() == xsd::STRING => {
+                    append_all!(out, b"<", s, b"> <", p, b"> \"", value, b"\" <", g, b"> .\n",)
+                }
+                None => append_all!(
+                    out,
+                    b"<",
+                    s,
+                    b"> <",
+                    p,
+                    b"> \"",
+                    value,
+                    b"\"^^<",
+                    iri_bytes(l.datatype()),
+                    b"> <",
+                    g,
+                    b"> .\n",
+                ),
+            }
+        }
+        _ => write_quad_piece_by_piece(out, quad),
+    }
+}
+
+fn iri_bytes(iri: NamedNodeRef<'_>) -> &[u8] {
+    iri.as_str().as_bytes()
+}
+
+/// Whether `value` holds a byte that starts something [`write_quoted`]
+/// may escape (when not, the value is written as it is).
+fn may_need_escapes(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let i = swar::skip_unflagged(bytes, 0, escape_flags);
+    bytes[i..].iter().any(|&b| MAY_ESCAPE[usize::from(b)])
+}
+
+/// The bytes of a word that may need escaping (see [`MAY_ESCAPE`]).
+fn escape_flags(word: u64) -> u64 {
+    swar::below(word, 0x20)
+        | swar::equal(word, b'"')
+        | swar::equal(word, b'\\')
+        | swar::equal(word, 0x7F)
+        | swar::equal(word, 0xEF)
+}
+
+/// [`write_quad`] for any quad, one piece at a time.
+fn write_quad_piece_by_piece(out: &mut Vec<u8>, quad: QuadRef<'_>) {
     match quad.subject {
         NamedOrBlankNodeRef::NamedNode(n) => write_iri(out, n),
         other => {
@@ -96,13 +204,7 @@ fn write_quoted(out: &mut Vec<u8>, value: &str) {
     while i < bytes.len() {
         // Most bytes are copied as they are: skipped eight at a time while
         // none may need escaping, else one at a time by a table look-up.
-        i = swar::skip_unflagged(bytes, i, |word| {
-            swar::below(word, 0x20)
-                | swar::equal(word, b'"')
-                | swar::equal(word, b'\\')
-                | swar::equal(word, 0x7F)
-                | swar::equal(word, 0xEF)
-        });
+        i = swar::skip_unflagged(bytes, i, escape_flags);
         let Some(&b) = bytes.get(i) else {
             break;
         };
@@ -177,6 +279,8 @@ mod tests {
         "'single' <angle> {braces} ^^ @ko #frag %41",
         "ends with backslash \\",
         "\"",
+        "full-width，comma and ＡＢＣ: EF-led, nothing to escape",
+        "eight bytes long, then \\",
     ];
 
     #[test]
@@ -209,6 +313,35 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config(2000))]
+
+        /// Literals of the bytes that matter to the escaper (controls,
+        /// quotes, backslashes, DEL, EF-led characters among them
+        /// U+FFFE and U+FFFF) next to plain text, in each kind of literal
+        /// and graph.
+        #[test]
+        fn any_literal_is_written_as_oxttl_writes_it(
+            text in "[\\x00-\\x7F가-힣\u{FF00}-\u{FFFF}\u{EF00}-\u{EF0F}]{0,40}",
+            kind in 0..3u8,
+            named in proptest::bool::ANY,
+        ) {
+            let s = NamedNode::new_unchecked("https://w3id.org/newsgraph/doc/d.txt#f1");
+            let object: Term = match kind {
+                0 => Literal::new_simple_literal(&text).into(),
+                1 => Literal::new_language_tagged_literal_unchecked(&text, "ko").into(),
+                _ => Literal::new_typed_literal(&text, xsd::DECIMAL).into(),
+            };
+            let graph = if named {
+                GraphName::NamedNode(NamedNode::new_unchecked("https://w3id.org/newsgraph/doc/d.txt"))
+            } else {
+                GraphName::DefaultGraph
+            };
+            let quad = Quad::new(s.clone(), s, object, graph);
+            proptest::prop_assert_eq!(ours(&quad), oxttl(&quad));
         }
     }
 
