@@ -258,6 +258,10 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Whether `c` is an IRI `ucschar` (RFC 3987) that is neither white space
 /// nor a control: what [`iri_escape`] keeps as it is outside ASCII.
 fn is_plain_ucschar(c: char) -> bool {
+    // Most of the text: a `ucschar`, neither white space nor a control.
+    if is_hangul_syllable(c) {
+        return true;
+    }
     let u = u32::from(c);
     let ucschar = matches!(u, 0xA0..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFEF | 0xE1000..=0xEFFFD)
         || ((0x10000..=0xDFFFD).contains(&u) && (u & 0xFFFF) <= 0xFFFD);
