@@ -143,6 +143,27 @@ fn is_iso_date(s: &str) -> bool {
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
+thread_local! {
+    /// [`decimal`] of the confidences this thread has written (rules and
+    /// cues have a few dozen), by their bits.
+    static DECIMALS: std::cell::RefCell<FxHashMap<u32, std::rc::Rc<str>>> =
+        std::cell::RefCell::default();
+}
+
+/// [`decimal`], formatted once per thread and value (up to 1024 values).
+fn shared_decimal(value: f32) -> std::rc::Rc<str> {
+    DECIMALS.with_borrow_mut(|known| {
+        if let Some(text) = known.get(&value.to_bits()) {
+            return text.clone();
+        }
+        let text: std::rc::Rc<str> = decimal(value).into();
+        if known.len() < 1024 {
+            known.insert(value.to_bits(), text.clone());
+        }
+        text
+    })
+}
+
 /// The decimal lexical form of a confidence (`0.9`, `1.0`).
 fn decimal(value: f32) -> String {
     let v = if value.is_finite() {
@@ -339,7 +360,7 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         FxHashSet::with_capacity_and_hasher(doc.facts.len(), Default::default());
     let mut sentences: FxHashSet<usize> = FxHashSet::default();
     // The lexical form of each confidence, computed once per value.
-    let mut decimals: Vec<(u32, String)> = Vec::new();
+    let mut decimals: Vec<(u32, std::rc::Rc<str>)> = Vec::new();
     // (`iri` is not annotated `&str`: the closure would then be generic
     // over its lifetime, and the node could not borrow from `entity_nodes`.)
     let entity = |iri| match entity_nodes.get(iri) {
@@ -385,7 +406,7 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         let at = match decimals.iter().position(|(b, _)| *b == bits) {
             Some(at) => at,
             None => {
-                decimals.push((bits, decimal(ev.confidence)));
+                decimals.push((bits, shared_decimal(ev.confidence)));
                 decimals.len() - 1
             }
         };
@@ -1274,6 +1295,9 @@ mod tests {
         assert_eq!(decimal(0.9), "0.9");
         assert_eq!(decimal(1.0), "1.0");
         assert_eq!(decimal(f32::NAN), "0.0");
+        for value in [0.9, 1.0, 0.85, f32::NAN, 2.5, 0.9, 0.1 + 0.2] {
+            assert_eq!(&*shared_decimal(value), decimal(value), "{value}");
+        }
         assert!(is_iso_date("2024-01-31"));
         assert!(!is_iso_date("2024.01.31"));
     }
