@@ -290,16 +290,33 @@ impl EntityIndex {
             texts.push(label);
         }
         let mut labels: [FxHashMap<String, u32>; EntityType::ALL.len()] = Default::default();
+        // The type of each label's entity: the names of one entity are all
+        // of its type.
+        let mut kind_of_text: Vec<Option<EntityType>> = vec![None; texts.len()];
         for (slot, nodes) in self.nodes.into_iter().enumerate() {
+            let kind = EntityType::ALL.into_iter().find(|k| *k as usize == slot);
             labels[slot].reserve(nodes.len());
             for (name, node) in nodes {
                 let root = self.union.find(node);
                 if let Some(&text) = text_of_root.get(&root) {
                     labels[slot].insert(name, text);
+                    debug_assert!(kind_of_text[text as usize].is_none_or(|k| Some(k) == kind));
+                    kind_of_text[text as usize] = kind;
                 }
             }
         }
-        Resolution { labels, texts }
+        // Each entity's IRI made once for the run, not once per document
+        // that names it.
+        let iris = texts
+            .iter()
+            .zip(kind_of_text)
+            .map(|(label, kind)| kind.map_or_else(String::new, |kind| entity_iri(kind, label)))
+            .collect();
+        Resolution {
+            labels,
+            texts,
+            iris,
+        }
     }
 }
 
@@ -334,6 +351,8 @@ pub struct Resolution {
     labels: [FxHashMap<String, u32>; EntityType::ALL.len()],
     /// The labels, each once.
     texts: Vec<String>,
+    /// The IRI of each label's entity, by the label's index in `texts`.
+    iris: Vec<String>,
 }
 
 impl Resolution {
@@ -347,12 +366,23 @@ impl Resolution {
         self.labels.iter().all(FxHashMap::is_empty)
     }
 
-    fn label_of(&self, e: &NamedEntity) -> String {
-        e.keys()
+    /// The label and IRI of an entity of a document.
+    fn label_and_iri_of(&self, e: &NamedEntity) -> (String, String) {
+        match e
+            .keys()
             .next()
             .and_then(|k| self.labels[e.kind as usize].get(k.as_str()))
-            .map(|&text| self.texts[text as usize].clone())
-            .unwrap_or_else(|| e.label().to_string())
+        {
+            Some(&text) => (
+                self.texts[text as usize].clone(),
+                self.iris[text as usize].clone(),
+            ),
+            None => {
+                let label = e.label().to_string();
+                let iri = entity_iri(e.kind, &label);
+                (label, iri)
+            }
+        }
     }
 
     /// The graph of one document of the run, with facts at or above
@@ -361,8 +391,7 @@ impl Resolution {
         let mut entities: Vec<Entity> = Vec::new();
         let mut iri_of: Vec<String> = Vec::with_capacity(doc.entities.len());
         for local in &doc.entities {
-            let label = self.label_of(local);
-            let iri = entity_iri(local.kind, &label);
+            let (label, iri) = self.label_and_iri_of(local);
             let aliases: BTreeSet<String> = local
                 .names
                 .iter()
