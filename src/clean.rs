@@ -15,6 +15,7 @@ use regex::Regex;
 use rustc_hash::FxHashSet;
 
 use crate::model::is_hangul_syllable;
+use crate::needle::contains_word;
 
 /// One article of a page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -405,7 +406,9 @@ fn normalise_line(line: &str) -> (String, LineMarks) {
     out.push_str(&line[run..]);
     // A company mark written out: (주)대성정밀 → ㈜대성정밀.
     let marks = LineMarks(marks);
-    if marks.may_hold(LineMarks::PAREN) && (out.contains("(주)") || out.contains("( 주 )")) {
+    if marks.may_hold(LineMarks::PAREN)
+        && (contains_word!(out, "(주)") || contains_word!(out, "( 주 )"))
+    {
         let out = out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
         return (out, marks);
     }
@@ -583,7 +586,7 @@ pub fn clean(text: &str) -> CleanDocument {
             break;
         }
         if marks.may_hold(LineMarks::CELSIUS) && line.contains('℃')
-            || marks.may_hold(LineMarks::DEGREE) && line.contains("°C")
+            || marks.may_hold(LineMarks::DEGREE) && contains_word!(line, "°C")
             || !sentence && line.chars().count() < 80 && p.clutter.is_match(&squashed)
         {
             continue;
@@ -591,15 +594,15 @@ pub fn clean(text: &str) -> CleanDocument {
         // Each pattern is tried only on lines holding the text it needs.
         // The first characters `related` allows, looked at before it runs.
         if line.starts_with(['〈', '<', '[', '【', '('])
-            && line.contains("관련")
+            && contains_word!(line, "관련")
             && p.related.is_match(&line)
             || !sentence
-                && (line.contains("사진") || line.contains("제공"))
+                && (contains_word!(line, "사진") || contains_word!(line, "제공"))
                 && p.photo_credit.is_match(&line)
         {
             continue;
         }
-        let has_reporter = line.contains("기자");
+        let has_reporter = contains_word!(line, "기자");
         if has_reporter && p.byline.is_match(&line)
             || marks.may_hold(LineMarks::AT) && line.contains('@') && p.email_only.is_match(&line)
         {
@@ -608,7 +611,7 @@ pub fn clean(text: &str) -> CleanDocument {
             }
             continue;
         }
-        if marks.may_hold(LineMarks::BANG) && line.contains("![")
+        if marks.may_hold(LineMarks::BANG) && contains_word!(line, "![")
             || marks.may_hold(LineMarks::PIPE) && line.contains('|')
         {
             apply(&mut line, |l| p.image_markup.replace_all(l, ""));
@@ -630,10 +633,11 @@ pub fn clean(text: &str) -> CleanDocument {
         trim_in_place(&mut line);
         // A caption or paragraph that ends with its byline closes the article.
         let mut closes = false;
-        let trailing =
-            (marks.may_hold(LineMarks::SLASH) && line.contains('/') && line.contains("기자"))
-                .then(|| p.trailing_byline.find(&line))
-                .flatten();
+        let trailing = (marks.may_hold(LineMarks::SLASH)
+            && line.contains('/')
+            && contains_word!(line, "기자"))
+        .then(|| p.trailing_byline.find(&line))
+        .flatten();
         if let Some(m) = trailing {
             line.truncate(m.start());
             closes = true;

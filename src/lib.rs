@@ -13,6 +13,7 @@ pub mod export;
 pub mod graph;
 pub mod html;
 pub mod model;
+mod needle;
 pub mod nquads;
 pub mod ontology;
 pub mod params;

@@ -10,6 +10,7 @@
 use rustc_hash::FxHashSet;
 
 use crate::model::{EntityType, Relation, Sentence};
+use crate::needle::contains_word;
 use crate::ontology::{CueHits, CueKind, Ontology, OrgClass, TitleImplies, TitleRole};
 use crate::recognise::{Mention, Recognised, SentenceMentions};
 
@@ -431,7 +432,7 @@ fn mou(
     let Some(conf) = doc.cues.get(CueKind::Relation(Relation::SignedMouWith)) else {
         return Vec::new();
     };
-    if doc.cues.get(CueKind::MouNegative).is_some() || text.contains("않") {
+    if doc.cues.get(CueKind::MouNegative).is_some() || contains_word!(text, "않") {
         return Vec::new();
     }
     let mut parties: Vec<usize> = Vec::new();
@@ -472,7 +473,7 @@ fn mou(
         .iter()
         .take(3)
         .any(|t| t.text == "협약에는" || t.text == "협약에")
-        && (text.contains("참여") || text.contains("서명"));
+        && (contains_word!(text, "참여") || contains_word!(text, "서명"));
     if joins_last {
         for &p in last_parties {
             if !parties.contains(&p) {
@@ -495,6 +496,17 @@ fn mou(
         }
     }
     parties
+}
+
+/// The verbs that give a post (`맡았다`, `선임됐다` …), looked for
+/// anywhere in a word.
+fn assign_verbs() -> &'static aho_corasick::AhoCorasick {
+    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::new(["맡", "선임", "임명", "추대", "선출", "위촉"])
+                .expect("six short words make an automaton")
+        });
+    &FINDER
 }
 
 /// chairs: `X 위원장은 NAME이 맡았으며`, `(위원장 NAME)`, `NAME이 위원장을
@@ -523,17 +535,12 @@ fn chairs(
             m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
         })
         .collect();
-    let assigns = ["맡", "선임", "임명", "추대", "선출", "위촉"];
-    // Every token is a piece of the sentence: one look at the whole
-    // sentence spares most sentences a look at each token.
-    let sentence = doc.sentences[si].text.as_str();
-    let assigned_at = assigns
-        .iter()
-        .any(|a| sentence.contains(a))
+    let assigned_at = assign_verbs()
+        .is_match(&doc.sentences[si].text)
         .then(|| {
             s.tokens
                 .iter()
-                .position(|t| assigns.iter().any(|a| t.text.contains(a)))
+                .position(|t| assign_verbs().is_match(t.text.as_str()))
         })
         .flatten();
     // A post as the topic: "(위원회) 공동위원장은 A과 B가 맡았다".
@@ -620,7 +627,7 @@ fn chairs(
             let presider = persons.iter().rfind(|p| p.first < pos && pos - p.last <= 2);
             let body = bodies.iter().find(|b| b.first > pos);
             if let (Some(p), Some(b)) = (presider, body) {
-                if text.contains("회의") {
+                if contains_word!(text, "회의") {
                     doc.add(
                         p.entity,
                         Relation::Chairs,
@@ -645,11 +652,11 @@ fn member_of(
     last_body: Option<usize>,
 ) {
     let cue_conf = doc.cues.get(CueKind::Relation(Relation::MemberOf));
-    let founded_together = text.contains("함께") && text.contains("구성");
+    let founded_together = contains_word!(text, "함께") && contains_word!(text, "구성");
     if cue_conf.is_none() && !founded_together {
         return;
     }
-    if text.contains("참석") && !text.contains("참여") {
+    if contains_word!(text, "참석") && !contains_word!(text, "참여") {
         return;
     }
     let body = s
@@ -657,7 +664,8 @@ fn member_of(
         .iter()
         .find(|m| m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body))
         .map(|m| m.entity)
-        .or(last_body.filter(|_| text.contains("위원으로") || text.contains("참여기관")));
+        .or(last_body
+            .filter(|_| contains_word!(text, "위원으로") || contains_word!(text, "참여기관")));
     let Some(body) = body else { return };
     let conf = cue_conf.unwrap_or(0.8);
     let orgs: Vec<&Mention> = s
@@ -928,7 +936,7 @@ fn actors(
         return Vec::new();
     }
     // Sectors of sub-committees (로봇·의료·모빌리티 3개 분과) are the body's.
-    if text.contains("분과") {
+    if contains_word!(text, "분과") {
         return last_body.into_iter().collect();
     }
     // A pronoun subject (그는, 이들은) refers to a person, not the article's subject.

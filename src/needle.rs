@@ -1,0 +1,40 @@
+//! Fixed words looked for in many short texts (`clean`'s lines,
+//! `relate`'s sentences): each word's searcher is built once, on first
+//! use, instead of on every call as `str::contains` builds its own.
+
+/// Whether `$text` (a `str` or `String`, or a reference to one) contains
+/// the literal `$word`.
+macro_rules! contains_word {
+    ($text:expr, $word:literal) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($word));
+        let text: &str = &$text;
+        FINDER.find(text.as_bytes()).is_some()
+    }};
+}
+
+pub(crate) use contains_word;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_what_str_contains_finds() {
+        let texts = [
+            "",
+            "함께",
+            "함",
+            "그는 A와 함께 협의회를 구성했다",
+            "함께께",
+            "x함께",
+            "함 께",
+        ];
+        for text in texts {
+            assert_eq!(
+                contains_word!(text, "함께"),
+                text.contains("함께"),
+                "{text:?}"
+            );
+            assert_eq!(contains_word!(text, "께"), text.contains("께"), "{text:?}");
+        }
+    }
+}
