@@ -234,16 +234,17 @@ impl EntityIndex {
     }
 
     fn add_entity(&mut self, e: &NamedEntity) {
-        let keys: Vec<&String> = e.keys().collect();
-        let Some(first) = keys.first() else { return };
+        let mut keys = e.keys();
+        let Some(first) = keys.next() else { return };
         let first = self.node(e.kind, first);
-        for name in &keys[1..] {
+        for name in keys {
             let other = self.node(e.kind, name);
             self.union.union(first, other);
         }
         let best = e.label();
         match &mut self.best_label[first] {
-            Some(current) if !better_label(best, current) => {}
+            // The same label again, as most documents give it.
+            Some(current) if current == best || !better_label(best, current) => {}
             slot => *slot = Some(best.to_string()),
         }
         if let Some(c) = &e.canonical {
