@@ -389,37 +389,50 @@ impl Resolution {
     /// The graph of one document of the run, with facts at or above
     /// `min_confidence`.
     pub fn document_graph(&self, doc: ResolvableDocument, min_confidence: f32) -> DocumentGraph {
+        let ResolvableDocument {
+            meta,
+            entities: named,
+            facts: resolvable,
+            mut sentences,
+            article_titles,
+        } = doc;
         let mut entities: Vec<Entity> = Vec::new();
-        let mut iri_of: Vec<String> = Vec::with_capacity(doc.entities.len());
-        for local in &doc.entities {
-            let (label, iri) = self.label_and_iri_of(local);
-            let aliases: BTreeSet<String> = local
-                .names
-                .iter()
-                .filter(|n| **n != label)
-                .cloned()
-                .collect();
-            iri_of.push(iri.clone());
-            match entities.iter_mut().find(|x| x.iri == iri) {
-                Some(existing) => existing.aliases.extend(aliases),
-                None => entities.push(Entity {
-                    iri,
-                    kind: local.kind,
-                    label,
-                    aliases,
-                }),
+        // Per entity of the document, where its resolved entity is in
+        // `entities` (two may resolve to one).
+        let mut entity_of: Vec<usize> = Vec::with_capacity(named.len());
+        for local in named {
+            let (label, iri) = self.label_and_iri_of(&local);
+            let aliases: BTreeSet<String> =
+                local.names.into_iter().filter(|n| *n != label).collect();
+            match entities.iter().position(|x| x.iri == iri) {
+                Some(at) => {
+                    entities[at].aliases.extend(aliases);
+                    entity_of.push(at);
+                }
+                None => {
+                    entity_of.push(entities.len());
+                    entities.push(Entity {
+                        iri,
+                        kind: local.kind,
+                        label,
+                        aliases,
+                    });
+                }
             }
         }
         let mut facts = Vec::new();
-        for f in &doc.facts {
+        // Per fact kept, the sentence it cites; the texts are put in below.
+        let mut cited: Vec<usize> = Vec::new();
+        for f in resolvable {
             if f.confidence < min_confidence {
                 continue;
             }
-            let (subject, object) = (&iri_of[f.subject], &iri_of[f.object]);
+            let subject = &entities[entity_of[f.subject]].iri;
+            let object = &entities[entity_of[f.object]].iri;
             if subject == object {
                 continue;
             }
-            let sentence = &doc.sentences[f.sentence];
+            let sentence = &sentences[f.sentence];
             let (subject, object) = if f.relation.is_symmetric() && object < subject {
                 (object, subject)
             } else {
@@ -436,18 +449,32 @@ impl Resolution {
                 object: object.clone(),
                 evidence: Evidence {
                     sentence: sentence.index,
-                    text: sentence.text.clone(),
+                    text: String::new(),
                     start: sentence.start,
                     end: sentence.end,
-                    rule: f.rule.clone(),
+                    rule: f.rule,
                     confidence: f.confidence,
                     article: sentence.article,
-                    article_title: doc.article_titles.get(sentence.article).cloned().flatten(),
+                    article_title: article_titles.get(sentence.article).cloned().flatten(),
                 },
             });
+            cited.push(f.sentence);
+        }
+        // A sentence's text moves into the last fact that cites it; the
+        // facts before get a copy.
+        let mut holder: Vec<Option<usize>> = vec![None; sentences.len()];
+        for (at, &s) in cited.iter().enumerate().rev() {
+            let text = match holder[s] {
+                Some(last) => facts[last].evidence.text.clone(),
+                None => {
+                    holder[s] = Some(at);
+                    std::mem::take(&mut sentences[s].text)
+                }
+            };
+            facts[at].evidence.text = text;
         }
         DocumentGraph {
-            meta: doc.meta,
+            meta,
             entities,
             facts,
         }
