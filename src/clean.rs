@@ -553,7 +553,9 @@ pub fn clean(text: &str) -> CleanDocument {
     let p = patterns();
     let mut articles = Vec::new();
     let mut block = Block::default();
-    let mut seen: FxHashSet<String> = FxHashSet::default();
+    // Room for a page's lines from the start (most pages have a few
+    // dozen), so that the set does not grow line by line.
+    let mut seen: FxHashSet<String> = FxHashSet::with_capacity_and_hasher(64, Default::default());
     let mut body_started = false;
 
     for raw in lines(text) {

@@ -754,7 +754,10 @@ fn recognise_with(
         ontology,
         words: &*cache,
         entities: Vec::new(),
-        by_name: Default::default(),
+        // Room for a document's names from the start.
+        by_name: std::array::from_fn(|_| {
+            FxHashMap::with_capacity_and_hasher(16, Default::default())
+        }),
     };
     let mut out = Vec::with_capacity(sentences.len());
     let mut scratch = SentenceScratch::default();

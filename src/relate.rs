@@ -132,7 +132,7 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         ontology,
         sentences,
         facts: Vec::new(),
-        seen: FxHashSet::default(),
+        seen: FxHashSet::with_capacity_and_hasher(32, Default::default()),
         cues: CueHits::default(),
     };
     let main_actors = main_actors(&doc);
