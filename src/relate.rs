@@ -138,8 +138,9 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
     let main_actors = main_actors(&doc);
     let mut last_parties: Vec<usize> = Vec::new();
     let mut last_body: Option<usize> = None;
-    let mut cue_buffer = String::new();
-    let mut inside_buffer = Vec::new();
+    // Room for most sentences from the start.
+    let mut cue_buffer = String::with_capacity(512);
+    let mut inside_buffer = Vec::with_capacity(64);
     for (si, s) in rec.sentences.iter().enumerate() {
         let sentence = &sentences[si];
         // Cues are looked for outside names ("발전협의회" holds no 발전).

@@ -37,7 +37,7 @@ impl DocumentExtraction {
     pub fn into_resolvable(self) -> ResolvableDocument {
         let kept = kept_entities(&self.recognised);
         let mut new_index = vec![usize::MAX; kept.len()];
-        let mut entities = Vec::new();
+        let mut entities = Vec::with_capacity(kept.iter().filter(|k| **k).count());
         for (e, local) in self.recognised.entities.into_iter().enumerate() {
             if kept[e] {
                 new_index[e] = entities.len();
@@ -50,7 +50,7 @@ impl DocumentExtraction {
             }
         }
         let mut sentence_index = vec![usize::MAX; self.sentences.len()];
-        let mut cited = Vec::new();
+        let mut cited = Vec::with_capacity(self.facts.len());
         let mut facts = Vec::with_capacity(self.facts.len());
         for f in self.facts {
             let (subject, object) = (new_index[f.subject], new_index[f.object]);
@@ -396,7 +396,7 @@ impl Resolution {
             mut sentences,
             article_titles,
         } = doc;
-        let mut entities: Vec<Entity> = Vec::new();
+        let mut entities: Vec<Entity> = Vec::with_capacity(named.len());
         // Per entity of the document, where its resolved entity is in
         // `entities` (two may resolve to one).
         let mut entity_of: Vec<usize> = Vec::with_capacity(named.len());
@@ -420,9 +420,9 @@ impl Resolution {
                 }
             }
         }
-        let mut facts = Vec::new();
+        let mut facts = Vec::with_capacity(resolvable.len());
         // Per fact kept, the sentence it cites; the texts are put in below.
-        let mut cited: Vec<usize> = Vec::new();
+        let mut cited: Vec<usize> = Vec::with_capacity(resolvable.len());
         for f in resolvable {
             if f.confidence < min_confidence {
                 continue;
