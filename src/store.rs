@@ -367,8 +367,9 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         Some(n) => Node::Borrowed(n.as_ref()),
         None => node(iri),
     };
-    let mut fact_iri = String::new();
-    let mut sentence_iri = String::new();
+    // The document's IRI and a fragment of a few digits.
+    let mut fact_iri = String::with_capacity(d.as_str().len() + 24);
+    let mut sentence_iri = String::with_capacity(d.as_str().len() + 24);
     // Numbers in IRIs and literals, formatted without `fmt`.
     let mut digits = itoa::Buffer::new();
     for (n, fact) in doc.facts.iter().enumerate() {
