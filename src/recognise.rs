@@ -913,7 +913,8 @@ fn recognise_sentence(
     // 1. Quoted organisation names: ‘광주산업 르네상스 전담팀(TF)’.
     let mut i = 0;
     while i < tokens.len() {
-        if matches!(tokens[i].text.as_str(), "‘" | "'" | "“" | "\"") {
+        // Quotes are punctuation: words are passed over at once.
+        if !tokens[i].is_word && matches!(tokens[i].text.as_str(), "‘" | "'" | "“" | "\"") {
             let close = match tokens[i].text.as_str() {
                 "‘" => "’",
                 "“" => "”",
