@@ -1971,7 +1971,12 @@ fn sectors_in(
         let mut j = i;
         while j < tokens.len() && tokens[j].is_word {
             items.push(j);
-            match tokens.get(j + 1).map(|t| t.text.as_str()) {
+            // (Commas and dots are punctuation: a word is none.)
+            match tokens
+                .get(j + 1)
+                .filter(|t| !t.is_word)
+                .map(|t| t.text.as_str())
+            {
                 Some("," | "·") => j += 2,
                 _ => break,
             }
