@@ -1205,10 +1205,14 @@ fn recognise_sentence(
             }
         } else {
             let named_in_full = canonical.is_none().then(|| {
-                let tail = format!(" {stem}");
+                // A name that ends with a space and the stem.
+                let ends_with_word = |n: &String| {
+                    n.strip_suffix(stem.as_str())
+                        .is_some_and(|head| head.ends_with(' '))
+                };
                 (0..r.entities.len()).rev().find(|&e| {
                     r.entities[e].kind == EntityType::Organization
-                        && r.entities[e].names.iter().any(|n| n.ends_with(&tail))
+                        && r.entities[e].names.iter().any(ends_with_word)
                 })
             });
             match named_in_full.flatten() {
