@@ -241,6 +241,46 @@ impl SetAsideDocument {
 /// Appends `docs` to the spill file in order, encoded in parallel. A
 /// document that cannot be encoded (over 4 GiB) is reported in `skipped`;
 /// an error of the file stops the run.
+/// Pass 1's work on one extracted chunk, in input order: each document's
+/// entities go into the index, and the document is set aside — held in
+/// memory while the text read stays within `hold_in_memory`, else (with
+/// everything held so far) in the spill file.
+fn set_aside(
+    chunk: Vec<std::result::Result<(ResolvableDocument, u64), Error>>,
+    index: &mut EntityIndex,
+    aside: &mut SetAside,
+    summary: &mut StreamSummary,
+    skipped: &mut Vec<Error>,
+    hold_in_memory: u64,
+    spill_dir: &std::path::Path,
+) -> Result<()> {
+    let mut docs = Vec::with_capacity(chunk.len());
+    for r in chunk {
+        match r {
+            Ok((doc, b)) => {
+                index.add(&doc);
+                summary.bytes += b;
+                docs.push(doc);
+            }
+            Err(e) => skipped.push(e),
+        }
+    }
+    if let SetAside::Held(held) = aside {
+        if summary.bytes <= hold_in_memory {
+            held.append(&mut docs);
+            return Ok(());
+        }
+        // Over the budget: what is held goes to the spill file first.
+        let mut spill = SpillWriter::new_in(spill_dir)?;
+        spill_all(&mut spill, std::mem::take(held), spill_dir, skipped)?;
+        *aside = SetAside::Spilled(spill);
+    }
+    if let SetAside::Spilled(spill) = aside {
+        spill_all(spill, docs, spill_dir, skipped)?;
+    }
+    Ok(())
+}
+
 fn spill_all(
     spill: &mut SpillWriter,
     docs: Vec<ResolvableDocument>,
@@ -434,39 +474,42 @@ pub fn extract_streaming<T: Send>(
     let spill_dir = std::env::temp_dir();
     let mut aside = SetAside::Held(Vec::new());
     let mut index = EntityIndex::new();
-    for chunk in [first, second].into_iter().chain(chunks) {
-        let extracted: Vec<_> = chunk
-            .into_par_iter()
-            .map(|r| {
-                r.map(|raw| {
-                    let (extraction, b) = extract(raw);
-                    (extraction.into_resolvable(), b)
+    let mut chunks = [first, second].into_iter().chain(chunks);
+    // Each chunk is set aside (indexed, held or spilled, on this thread)
+    // while the next one is read and extracted on the pool.
+    let mut extracted: Option<Vec<_>> = None;
+    loop {
+        let (next, set_aside) = rayon::join(
+            || {
+                chunks.next().map(|chunk| {
+                    chunk
+                        .into_par_iter()
+                        .map(|r| {
+                            r.map(|raw| {
+                                let (extraction, b) = extract(raw);
+                                (extraction.into_resolvable(), b)
+                            })
+                        })
+                        .collect::<Vec<_>>()
                 })
-            })
-            .collect();
-        let mut docs = Vec::with_capacity(extracted.len());
-        for r in extracted {
-            match r {
-                Ok((doc, b)) => {
-                    index.add(&doc);
-                    summary.bytes += b;
-                    docs.push(doc);
-                }
-                Err(e) => skipped.push(e),
-            }
-        }
-        if let SetAside::Held(held) = &mut aside {
-            if summary.bytes <= options.hold_in_memory {
-                held.append(&mut docs);
-                continue;
-            }
-            // Over the budget: what is held goes to the spill file first.
-            let mut spill = SpillWriter::new_in(&spill_dir)?;
-            spill_all(&mut spill, std::mem::take(held), &spill_dir, &mut skipped)?;
-            aside = SetAside::Spilled(spill);
-        }
-        if let SetAside::Spilled(spill) = &mut aside {
-            spill_all(spill, docs, &spill_dir, &mut skipped)?;
+            },
+            || match extracted.take() {
+                Some(chunk) => set_aside(
+                    chunk,
+                    &mut index,
+                    &mut aside,
+                    &mut summary,
+                    &mut skipped,
+                    options.hold_in_memory,
+                    &spill_dir,
+                ),
+                None => Ok(()),
+            },
+        );
+        set_aside?;
+        match next {
+            Some(chunk) => extracted = Some(chunk),
+            None => break,
         }
     }
     let mut aside = match aside {
