@@ -29,16 +29,32 @@ macro_rules! append_all {
         let room = &mut out.spare_capacity_mut()[..total];
         let mut at = 0;
         $(
-            let piece: &[u8] = $piece;
-            room[at..at + piece.len()].write_copy_of_slice(piece);
-            at += piece.len();
+            at = put(room, at, $piece);
         )+
-        debug_assert_eq!(at, total);
+        // Each piece is evaluated twice (its length, its bytes): whatever
+        // they are, every byte of the room is written before it counts.
+        assert_eq!(at, total, "the pieces fill the room they made");
         let len = out.len() + total;
         // SAFETY: `reserve` made room for `total` more bytes, and the
-        // pieces, `total` bytes in all, initialised every one of them.
+        // copies above wrote all of them (the assertion).
         unsafe { out.set_len(len) };
     }};
+}
+
+/// Copies `piece` into `room` at `at` (panicking if it does not fit) and
+/// returns where it ends.
+#[inline(always)]
+fn put(room: &mut [std::mem::MaybeUninit<u8>], at: usize, piece: &[u8]) -> usize {
+    let end = at + piece.len();
+    let slot = &mut room[at..end];
+    // SAFETY: `slot` is `piece.len()` bytes, valid for writes; `piece` is
+    // a shared borrow, so it cannot overlap the `Vec`'s room, which the
+    // caller borrows mutably. (`write_copy_of_slice` would say this
+    // without `unsafe`, from Rust 1.93; the crate supports 1.85.)
+    unsafe {
+        std::ptr::copy_nonoverlapping(piece.as_ptr(), slot.as_mut_ptr().cast::<u8>(), piece.len());
+    }
+    end
 }
 
 /// Appends one quad as an N-Quads line (`s p o g .` and a newline; no
