@@ -15,7 +15,7 @@ use regex::Regex;
 use rustc_hash::FxHashSet;
 
 use crate::model::is_hangul_syllable;
-use crate::needle::contains_word;
+use crate::needle::contains_literal;
 
 /// One article of a page.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -407,7 +407,7 @@ fn normalise_line(line: &str) -> (String, LineMarks) {
     // A company mark written out: (주)대성정밀 → ㈜대성정밀.
     let marks = LineMarks(marks);
     if marks.may_hold(LineMarks::PAREN)
-        && (contains_word!(out, "(주)") || contains_word!(out, "( 주 )"))
+        && (contains_literal!(out, "(주)") || contains_literal!(out, "( 주 )"))
     {
         let out = out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
         return (out, marks);
@@ -527,7 +527,6 @@ impl Block {
     }
 }
 
-/// Keeps the article text of a page.
 /// The lines of `text` as [`str::lines`] gives them (split at `\n`, a
 /// `\r` before it dropped, no last empty line), each found by `memchr`'s
 /// vectorised search: `str::lines` looks for each with the standard
@@ -549,6 +548,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Keeps the article text of a page.
 pub fn clean(text: &str) -> CleanDocument {
     let p = patterns();
     let mut articles = Vec::new();
@@ -609,7 +609,7 @@ pub fn clean(text: &str) -> CleanDocument {
             break;
         }
         if marks.may_hold(LineMarks::CELSIUS) && line.contains('℃')
-            || marks.may_hold(LineMarks::DEGREE) && contains_word!(line, "°C")
+            || marks.may_hold(LineMarks::DEGREE) && contains_literal!(line, "°C")
             || !sentence && line.chars().count() < 80 && p.clutter.is_match(&squashed)
         {
             continue;
@@ -617,15 +617,15 @@ pub fn clean(text: &str) -> CleanDocument {
         // Each pattern is tried only on lines holding the text it needs.
         // The first characters `related` allows, looked at before it runs.
         if line.starts_with(['〈', '<', '[', '【', '('])
-            && contains_word!(line, "관련")
+            && contains_literal!(line, "관련")
             && p.related.is_match(&line)
             || !sentence
-                && (contains_word!(line, "사진") || contains_word!(line, "제공"))
+                && (contains_literal!(line, "사진") || contains_literal!(line, "제공"))
                 && p.photo_credit.is_match(&line)
         {
             continue;
         }
-        let has_reporter = contains_word!(line, "기자");
+        let has_reporter = contains_literal!(line, "기자");
         if has_reporter && p.byline.is_match(&line)
             || marks.may_hold(LineMarks::AT) && line.contains('@') && p.email_only.is_match(&line)
         {
@@ -634,7 +634,7 @@ pub fn clean(text: &str) -> CleanDocument {
             }
             continue;
         }
-        if marks.may_hold(LineMarks::BANG) && contains_word!(line, "![")
+        if marks.may_hold(LineMarks::BANG) && contains_literal!(line, "![")
             || marks.may_hold(LineMarks::PIPE) && line.contains('|')
         {
             apply(&mut line, |l| p.image_markup.replace_all(l, ""));
@@ -658,7 +658,7 @@ pub fn clean(text: &str) -> CleanDocument {
         let mut closes = false;
         let trailing = (marks.may_hold(LineMarks::SLASH)
             && line.contains('/')
-            && contains_word!(line, "기자"))
+            && contains_literal!(line, "기자"))
         .then(|| p.trailing_byline.find(&line))
         .flatten();
         if let Some(m) = trailing {

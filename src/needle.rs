@@ -3,8 +3,9 @@
 //! use, instead of on every call as `str::contains` builds its own.
 
 /// Whether `$text` (a `str` or `String`, or a reference to one) contains
-/// the literal `$word`.
-macro_rules! contains_word {
+/// the string literal `$word` anywhere, as `str::contains` does (inside a
+/// longer word too).
+macro_rules! contains_literal {
     ($text:expr, $word:literal) => {{
         static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new($word));
@@ -13,7 +14,7 @@ macro_rules! contains_word {
     }};
 }
 
-pub(crate) use contains_word;
+pub(crate) use contains_literal;
 
 #[cfg(test)]
 mod tests {
@@ -30,11 +31,15 @@ mod tests {
         ];
         for text in texts {
             assert_eq!(
-                contains_word!(text, "함께"),
+                contains_literal!(text, "함께"),
                 text.contains("함께"),
                 "{text:?}"
             );
-            assert_eq!(contains_word!(text, "께"), text.contains("께"), "{text:?}");
+            assert_eq!(
+                contains_literal!(text, "께"),
+                text.contains("께"),
+                "{text:?}"
+            );
         }
     }
 }

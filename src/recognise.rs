@@ -885,7 +885,8 @@ struct SectorScratch {
     items: Vec<usize>,
     /// The words of a multi-word form, joined by spaces.
     joined: String,
-    /// The sector key of a multi-word form's words before the last.
+    /// The sector key of a multi-word form: its words before the last,
+    /// then the stem of the last one tried.
     head_key: String,
 }
 
@@ -2193,6 +2194,15 @@ mod tests {
             .filter(|e| e.kind == kind && e.strong)
             .map(|e| e.label().to_string())
             .collect()
+    }
+
+    /// The multi-word sector search takes a field ending off the end of a
+    /// form's key by the ending's length: each ending is its own key.
+    #[test]
+    fn field_endings_are_their_own_sector_keys() {
+        for ending in FIELD_ENDINGS {
+            assert_eq!(sector_key(ending), *ending);
+        }
     }
 
     /// The pruned search finds the longest sector head a plain scan finds.

@@ -10,7 +10,7 @@
 use rustc_hash::FxHashSet;
 
 use crate::model::{EntityType, Relation, Sentence};
-use crate::needle::contains_word;
+use crate::needle::contains_literal;
 use crate::ontology::{CueHits, CueKind, Ontology, OrgClass, TitleImplies, TitleRole};
 use crate::recognise::{Mention, Recognised, SentenceMentions};
 
@@ -125,7 +125,9 @@ fn particle(s: &SentenceMentions, m: &Mention) -> String {
     }
 }
 
-/// Finds the relations of a document.
+/// Finds the relations of a document: `rec` is what
+/// [`crate::recognise::recognise`] found in `sentences` (each token a piece
+/// of its sentence's text).
 pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> Vec<LocalFact> {
     let mut doc = Doc {
         rec,
@@ -433,7 +435,7 @@ fn mou(
     let Some(conf) = doc.cues.get(CueKind::Relation(Relation::SignedMouWith)) else {
         return Vec::new();
     };
-    if doc.cues.get(CueKind::MouNegative).is_some() || contains_word!(text, "않") {
+    if doc.cues.get(CueKind::MouNegative).is_some() || contains_literal!(text, "않") {
         return Vec::new();
     }
     let mut parties: Vec<usize> = Vec::new();
@@ -474,7 +476,7 @@ fn mou(
         .iter()
         .take(3)
         .any(|t| t.text == "협약에는" || t.text == "협약에")
-        && (contains_word!(text, "참여") || contains_word!(text, "서명"));
+        && (contains_literal!(text, "참여") || contains_literal!(text, "서명"));
     if joins_last {
         for &p in last_parties {
             if !parties.contains(&p) {
@@ -536,12 +538,13 @@ fn chairs(
             m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
         })
         .collect();
-    let assigned_at = assign_verbs()
+    let verbs = assign_verbs();
+    let assigned_at = verbs
         .is_match(&doc.sentences[si].text)
         .then(|| {
             s.tokens
                 .iter()
-                .position(|t| assign_verbs().is_match(t.text.as_str()))
+                .position(|t| verbs.is_match(t.text.as_str()))
         })
         .flatten();
     // A post as the topic: "(위원회) 공동위원장은 A과 B가 맡았다".
@@ -628,7 +631,7 @@ fn chairs(
             let presider = persons.iter().rfind(|p| p.first < pos && pos - p.last <= 2);
             let body = bodies.iter().find(|b| b.first > pos);
             if let (Some(p), Some(b)) = (presider, body) {
-                if contains_word!(text, "회의") {
+                if contains_literal!(text, "회의") {
                     doc.add(
                         p.entity,
                         Relation::Chairs,
@@ -653,11 +656,11 @@ fn member_of(
     last_body: Option<usize>,
 ) {
     let cue_conf = doc.cues.get(CueKind::Relation(Relation::MemberOf));
-    let founded_together = contains_word!(text, "함께") && contains_word!(text, "구성");
+    let founded_together = contains_literal!(text, "함께") && contains_literal!(text, "구성");
     if cue_conf.is_none() && !founded_together {
         return;
     }
-    if contains_word!(text, "참석") && !contains_word!(text, "참여") {
+    if contains_literal!(text, "참석") && !contains_literal!(text, "참여") {
         return;
     }
     let body = s
@@ -665,8 +668,9 @@ fn member_of(
         .iter()
         .find(|m| m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body))
         .map(|m| m.entity)
-        .or(last_body
-            .filter(|_| contains_word!(text, "위원으로") || contains_word!(text, "참여기관")));
+        .or(last_body.filter(|_| {
+            contains_literal!(text, "위원으로") || contains_literal!(text, "참여기관")
+        }));
     let Some(body) = body else { return };
     let conf = cue_conf.unwrap_or(0.8);
     let orgs: Vec<&Mention> = s
@@ -937,7 +941,7 @@ fn actors(
         return Vec::new();
     }
     // Sectors of sub-committees (로봇·의료·모빌리티 3개 분과) are the body's.
-    if contains_word!(text, "분과") {
+    if contains_literal!(text, "분과") {
         return last_body.into_iter().collect();
     }
     // A pronoun subject (그는, 이들은) refers to a person, not the article's subject.

@@ -307,7 +307,8 @@ impl EntityIndex {
             }
         }
         // Each entity's IRI made once for the run, not once per document
-        // that names it.
+        // that names it. (A label no name points to has no type, and is
+        // never looked up: it gets no IRI.)
         let iris = texts
             .iter()
             .zip(kind_of_text)

@@ -23,9 +23,11 @@
 //! ```
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
 use oxigraph::model::{
@@ -146,17 +148,17 @@ fn is_iso_date(s: &str) -> bool {
 thread_local! {
     /// [`decimal`] of the confidences this thread has written (rules and
     /// cues have a few dozen), by their bits.
-    static DECIMALS: std::cell::RefCell<FxHashMap<u32, std::rc::Rc<str>>> =
-        std::cell::RefCell::default();
+    static DECIMALS: RefCell<FxHashMap<u32, Rc<str>>> =
+        RefCell::default();
 }
 
 /// [`decimal`], formatted once per thread and value (up to 1024 values).
-fn shared_decimal(value: f32) -> std::rc::Rc<str> {
+fn shared_decimal(value: f32) -> Rc<str> {
     DECIMALS.with_borrow_mut(|known| {
         if let Some(text) = known.get(&value.to_bits()) {
             return text.clone();
         }
-        let text: std::rc::Rc<str> = decimal(value).into();
+        let text: Rc<str> = decimal(value).into();
         if known.len() < 1024 {
             known.insert(value.to_bits(), text.clone());
         }
@@ -359,8 +361,9 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     let mut stated: FxHashSet<(&str, Relation, &str)> =
         FxHashSet::with_capacity_and_hasher(doc.facts.len(), Default::default());
     let mut sentences: FxHashSet<usize> = FxHashSet::default();
-    // The lexical form of each confidence, computed once per value.
-    let mut decimals: Vec<(u32, std::rc::Rc<str>)> = Vec::new();
+    // The lexical form of each confidence, looked up once per value and
+    // document (and formatted once per thread, `shared_decimal`).
+    let mut decimals: Vec<(u32, Rc<str>)> = Vec::new();
     // (`iri` is not annotated `&str`: the closure would then be generic
     // over its lifetime, and the node could not borrow from `entity_nodes`.)
     let entity = |iri| match entity_nodes.get(iri) {
