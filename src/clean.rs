@@ -440,7 +440,28 @@ pub fn find_date(line: &str) -> Option<String> {
         ascii
     };
     ((1990..=2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day))
-        .then(|| format!("{year:04}-{month:02}-{day:02}"))
+        .then(|| iso_date(year, month, day))
+}
+
+/// `YYYY-MM-DD` of a year of four digits, a month and a day of one or two
+/// (what `format!("{year:04}-{month:02}-{day:02}")` writes, without
+/// `fmt`).
+fn iso_date(year: u32, month: u32, day: u32) -> String {
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        '-',
+        digit(month / 10),
+        digit(month),
+        '-',
+        digit(day / 10),
+        digit(day),
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// The first match of the date pattern (`\d{4}\s*[.\-/년]\s*\d{1,2}\s*[.\-/월]\s*\d{1,2}`,
@@ -755,6 +776,13 @@ mod tests {
             .iter()
             .flat_map(|a| &a.paragraphs)
             .any(|p| p.contains("남원시")));
+    }
+
+    #[test]
+    fn iso_dates_are_written_as_format_writes_them() {
+        for (y, m, d) in [(1990, 1, 1), (2024, 12, 31), (2100, 9, 5), (2026, 2, 11)] {
+            assert_eq!(iso_date(y, m, d), format!("{y:04}-{m:02}-{d:02}"));
+        }
     }
 
     #[test]

@@ -201,7 +201,10 @@ impl DocumentMeta {
 
 /// The IRI of a document id.
 pub fn document_iri(id: &str) -> String {
-    format!("{DOCUMENT_NS}{}", iri_escape(id))
+    let mut iri = String::with_capacity(DOCUMENT_NS.len() + id.len());
+    iri.push_str(DOCUMENT_NS);
+    push_iri_escaped(&mut iri, id);
+    iri
 }
 
 /// The deterministic IRI of an entity from its type and canonical name.
