@@ -10,7 +10,7 @@
 use rustc_hash::FxHashSet;
 
 use crate::model::{EntityType, Relation, Sentence};
-use crate::needle::contains_literal;
+use crate::needle::{any_literal, contains_literal};
 use crate::ontology::{CueHits, CueKind, Ontology, OrgClass, TitleImplies, TitleRole};
 use crate::recognise::{Mention, Recognised, SentenceMentions};
 
@@ -34,6 +34,9 @@ pub struct LocalFact {
 const TOPIC_PARTICLES: &[&str] = &["은", "는", "이", "가", "께서", "에서는"];
 const WITH_PARTICLES: &[&str] = &["와", "과", "와의", "과의"];
 const PRONOUNS: &[&str] = &["그는", "그녀는", "이들은", "그가", "그녀가", "그러면서"];
+/// The verbs that give a post (`맡았다`, `선임됐다` …), looked for
+/// anywhere in a word.
+const ASSIGN_VERBS: &[&str] = &["맡", "선임", "임명", "추대", "선출", "위촉"];
 const GROUP_WORDS: &[&str] = &[
     "양 기관",
     "두 기관",
@@ -49,7 +52,7 @@ const GROUP_WORDS: &[&str] = &[
 /// Whether `text` speaks of the parties of an agreement together (`양
 /// 기관`, `양측` …).
 fn names_the_parties_together(text: &str) -> bool {
-    GROUP_WORDS.iter().any(|g| text.contains(g))
+    any_literal!(GROUP_WORDS).is_match(text)
 }
 
 struct Doc<'a> {
@@ -501,17 +504,6 @@ fn mou(
     parties
 }
 
-/// The verbs that give a post (`맡았다`, `선임됐다` …), looked for
-/// anywhere in a word.
-fn assign_verbs() -> &'static aho_corasick::AhoCorasick {
-    static FINDER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-        std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasick::new(["맡", "선임", "임명", "추대", "선출", "위촉"])
-                .expect("six short words make an automaton")
-        });
-    &FINDER
-}
-
 /// chairs: `X 위원장은 NAME이 맡았으며`, `(위원장 NAME)`, `NAME이 위원장을
 /// 맡아 이끄는 X`, `NAME 주재로 … 회의`; and the non-leading posts of the same
 /// pattern (`부위원장은 NAME과 NAME이 맡았다`) as affiliatedWith.
@@ -538,7 +530,7 @@ fn chairs(
             m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
         })
         .collect();
-    let verbs = assign_verbs();
+    let verbs = any_literal!(ASSIGN_VERBS);
     let assigned_at = verbs
         .is_match(&doc.sentences[si].text)
         .then(|| {
