@@ -361,9 +361,6 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
     let mut stated: FxHashSet<(&str, Relation, &str)> =
         FxHashSet::with_capacity_and_hasher(doc.facts.len(), Default::default());
     let mut sentences: FxHashSet<usize> = FxHashSet::default();
-    // The lexical form of each confidence, looked up once per value and
-    // document (and formatted once per thread, `shared_decimal`).
-    let mut decimals: Vec<(u32, Rc<str>)> = Vec::new();
     // (`iri` is not annotated `&str`: the closure would then be generic
     // over its lifetime, and the node could not borrow from `entity_nodes`.)
     let entity = |iri| match entity_nodes.get(iri) {
@@ -406,18 +403,11 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
             rule.as_ref(),
             LiteralRef::new_simple_literal(&ev.rule).into(),
         );
-        let bits = ev.confidence.to_bits();
-        let at = match decimals.iter().position(|(b, _)| *b == bits) {
-            Some(at) => at,
-            None => {
-                decimals.push((bits, shared_decimal(ev.confidence)));
-                decimals.len() - 1
-            }
-        };
+        let confidence_text = shared_decimal(ev.confidence);
         push(
             f,
             confidence.as_ref(),
-            LiteralRef::new_typed_literal(&decimals[at].1, xsd::DECIMAL).into(),
+            LiteralRef::new_typed_literal(&confidence_text, xsd::DECIMAL).into(),
         );
         if sentences.insert(ev.sentence) {
             push(sent, rdf::TYPE, sentence_class.as_ref().into());
