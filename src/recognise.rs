@@ -60,7 +60,86 @@ fn is_punctuation(c: char) -> bool {
 
 /// Splits a sentence into words and punctuation marks.
 pub fn tokenize(sentence: &str) -> Vec<Token> {
+    let bytes = sentence.as_bytes();
     let mut tokens: Vec<Token> = Vec::with_capacity(sentence.len() / 4);
+    let mut current: Option<(usize, bool)> = None;
+    let mut space = true;
+    let flush = |tokens: &mut Vec<Token>, current: &mut Option<(usize, bool)>, end: usize| {
+        if let Some((start, space_before)) = current.take() {
+            tokens.push(Token {
+                text: CompactString::from(&sentence[start..end]),
+                start,
+                space_before,
+                is_word: true,
+            });
+        }
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Hangul syllables (U+AC00–U+D7A3, three bytes led by 0xEA–0xED),
+        // the bulk of the text, are word characters: read without being
+        // decoded into a `char`.
+        if (0xEA..=0xED).contains(&b) {
+            let code = u32::from(b & 0x0F) << 12
+                | u32::from(bytes[i + 1] & 0x3F) << 6
+                | u32::from(bytes[i + 2] & 0x3F);
+            if (0xAC00..=0xD7A3).contains(&code) {
+                if current.is_none() {
+                    current = Some((i, space));
+                }
+                space = false;
+                i += 3;
+                continue;
+            }
+        }
+        let (c, len) = if b.is_ascii() {
+            (char::from(b), 1)
+        } else {
+            match sentence[i..].chars().next() {
+                Some(c) => (c, c.len_utf8()),
+                None => break,
+            }
+        };
+        if c.is_whitespace() {
+            flush(&mut tokens, &mut current, i);
+            space = true;
+            i += len;
+            continue;
+        }
+        // Keep '.', '-' inside words and numbers ("e-모빌리티", "3.0", "RE100").
+        let inner = matches!(c, '.' | '-')
+            && current.is_some()
+            && sentence[i + len..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric);
+        if is_punctuation(c) && !inner {
+            flush(&mut tokens, &mut current, i);
+            tokens.push(Token {
+                text: CompactString::from(&sentence[i..i + len]),
+                start: i,
+                space_before: space,
+                is_word: false,
+            });
+            space = false;
+            i += len;
+            continue;
+        }
+        if current.is_none() {
+            current = Some((i, space));
+        }
+        space = false;
+        i += len;
+    }
+    flush(&mut tokens, &mut current, sentence.len());
+    tokens
+}
+
+/// [`tokenize`] as first written, a `char` at a time.
+#[cfg(test)]
+fn tokenize_by_char(sentence: &str) -> Vec<Token> {
+    let mut tokens: Vec<Token> = Vec::new();
     let mut current: Option<(usize, bool)> = None;
     let mut space = true;
     let flush = |tokens: &mut Vec<Token>, current: &mut Option<(usize, bool)>, end: usize| {
@@ -75,7 +154,6 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
     };
     let mut chars = sentence.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        // Hangul syllables, the bulk of the text, are word characters.
         if ('가'..='힣').contains(&c) {
             if current.is_none() {
                 current = Some((i, space));
@@ -88,7 +166,6 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
             space = true;
             continue;
         }
-        // Keep '.', '-' inside words and numbers ("e-모빌리티", "3.0", "RE100").
         let inner = matches!(c, '.' | '-')
             && current.is_some()
             && chars.peek().is_some_and(|&(_, n)| n.is_alphanumeric());
@@ -2406,6 +2483,20 @@ mod tests {
         }
         // A clone is the same ontology: its cache is kept.
         assert!(orgs(&user.clone()).contains(&"가상시험공단".to_string()));
+    }
+
+    #[test]
+    fn tokenizer_agrees_with_the_character_at_a_time_code() {
+        // Hangul syllables and their neighbours in the 0xEA–0xED lead
+        // bytes, white space of every width, and the marks kept inside
+        // words.
+        let pieces = [
+            "가", "힣", "\u{abff}", "\u{d7a4}", "\u{a000}", "\u{e000}", "a", "7", " ", "\t",
+            "\u{b}", "\u{3000}", "\u{85}", ".", "-", ",", "·", "‘", "’", "(", "٣", "é", "😀",
+        ];
+        for t in &crate::test_support::every_sequence(&pieces, 4) {
+            assert_eq!(tokenize(t), tokenize_by_char(t), "{t:?}");
+        }
     }
 
     #[test]
