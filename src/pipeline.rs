@@ -238,49 +238,73 @@ impl SetAsideDocument {
     }
 }
 
+/// The first pass's state: the entity index of the documents extracted so
+/// far, and the documents themselves, set aside for the second pass.
+struct PassOne<'a> {
+    index: EntityIndex,
+    aside: SetAside,
+    /// Bytes of text read.
+    bytes: u64,
+    /// Documents that could not be read or set aside; the run went on.
+    skipped: Vec<Error>,
+    /// See [`ExtractOptions::hold_in_memory`].
+    hold_in_memory: u64,
+    /// Where the spill file goes.
+    spill_dir: &'a std::path::Path,
+}
+
+impl<'a> PassOne<'a> {
+    fn new(hold_in_memory: u64, spill_dir: &'a std::path::Path) -> Self {
+        PassOne {
+            index: EntityIndex::new(),
+            aside: SetAside::Held(Vec::new()),
+            bytes: 0,
+            skipped: Vec::new(),
+            hold_in_memory,
+            spill_dir,
+        }
+    }
+
+    /// Takes one extracted chunk, in input order: each document's entities
+    /// go into the index, and the document is set aside — held in memory
+    /// while the text read stays within the budget, else (with everything
+    /// held so far) in the spill file.
+    fn take(
+        &mut self,
+        chunk: Vec<std::result::Result<(ResolvableDocument, u64), Error>>,
+    ) -> Result<()> {
+        let mut docs = Vec::with_capacity(chunk.len());
+        for r in chunk {
+            match r {
+                Ok((doc, b)) => {
+                    self.index.add(&doc);
+                    self.bytes += b;
+                    docs.push(doc);
+                }
+                Err(e) => self.skipped.push(e),
+            }
+        }
+        if let SetAside::Held(held) = &mut self.aside {
+            if self.bytes <= self.hold_in_memory {
+                held.append(&mut docs);
+                return Ok(());
+            }
+            // Over the budget: what is held goes to the spill file first.
+            let held = std::mem::take(held);
+            let mut spill = SpillWriter::new_in(self.spill_dir)?;
+            spill_all(&mut spill, held, self.spill_dir, &mut self.skipped)?;
+            self.aside = SetAside::Spilled(spill);
+        }
+        if let SetAside::Spilled(spill) = &mut self.aside {
+            spill_all(spill, docs, self.spill_dir, &mut self.skipped)?;
+        }
+        Ok(())
+    }
+}
+
 /// Appends `docs` to the spill file in order, encoded in parallel. A
 /// document that cannot be encoded (over 4 GiB) is reported in `skipped`;
 /// an error of the file stops the run.
-/// Pass 1's work on one extracted chunk, in input order: each document's
-/// entities go into the index, and the document is set aside — held in
-/// memory while the text read stays within `hold_in_memory`, else (with
-/// everything held so far) in the spill file.
-fn set_aside(
-    chunk: Vec<std::result::Result<(ResolvableDocument, u64), Error>>,
-    index: &mut EntityIndex,
-    aside: &mut SetAside,
-    summary: &mut StreamSummary,
-    skipped: &mut Vec<Error>,
-    hold_in_memory: u64,
-    spill_dir: &std::path::Path,
-) -> Result<()> {
-    let mut docs = Vec::with_capacity(chunk.len());
-    for r in chunk {
-        match r {
-            Ok((doc, b)) => {
-                index.add(&doc);
-                summary.bytes += b;
-                docs.push(doc);
-            }
-            Err(e) => skipped.push(e),
-        }
-    }
-    if let SetAside::Held(held) = aside {
-        if summary.bytes <= hold_in_memory {
-            held.append(&mut docs);
-            return Ok(());
-        }
-        // Over the budget: what is held goes to the spill file first.
-        let mut spill = SpillWriter::new_in(spill_dir)?;
-        spill_all(&mut spill, std::mem::take(held), spill_dir, skipped)?;
-        *aside = SetAside::Spilled(spill);
-    }
-    if let SetAside::Spilled(spill) = aside {
-        spill_all(spill, docs, spill_dir, skipped)?;
-    }
-    Ok(())
-}
-
 fn spill_all(
     spill: &mut SpillWriter,
     docs: Vec<ResolvableDocument>,
@@ -472,8 +496,8 @@ pub fn extract_streaming<T: Send>(
     // resolution needs of it aside, in memory while the text read stays
     // within the budget, else all of it in the spill file.
     let spill_dir = std::env::temp_dir();
-    let mut aside = SetAside::Held(Vec::new());
-    let mut index = EntityIndex::new();
+    let mut pass_one = PassOne::new(options.hold_in_memory, &spill_dir);
+    pass_one.skipped = skipped;
     let mut chunks = [first, second].into_iter().chain(chunks);
     // Each chunk is set aside (indexed, held or spilled, on this thread)
     // while the next one is read and extracted on the pool.
@@ -494,15 +518,7 @@ pub fn extract_streaming<T: Send>(
                 })
             },
             || match extracted.take() {
-                Some(chunk) => set_aside(
-                    chunk,
-                    &mut index,
-                    &mut aside,
-                    &mut summary,
-                    &mut skipped,
-                    options.hold_in_memory,
-                    &spill_dir,
-                ),
+                Some(chunk) => pass_one.take(chunk),
                 None => Ok(()),
             },
         );
@@ -512,6 +528,14 @@ pub fn extract_streaming<T: Send>(
             None => break,
         }
     }
+    let PassOne {
+        index,
+        aside,
+        bytes,
+        skipped,
+        ..
+    } = pass_one;
+    summary.bytes = bytes;
     let mut aside = match aside {
         SetAside::Held(held) => SetAsideReader::Held(held.into_iter()),
         SetAside::Spilled(spill) => {
