@@ -325,7 +325,7 @@ impl LineMarks {
         table
     };
 
-    fn of_char(c: char) -> u8 {
+    const fn of_char(c: char) -> u8 {
         match c {
             '°' => Self::DEGREE,
             '℃' => Self::CELSIUS,
@@ -334,10 +334,61 @@ impl LineMarks {
         }
     }
 
+    /// The mark of `text`'s first character, which must have one (checked
+    /// when the program is compiled: see [`marked_contains`]).
+    const fn of_first(text: &str) -> u8 {
+        let bytes = text.as_bytes();
+        // The two marked characters beyond ASCII, by their UTF-8 bytes.
+        let mark = match bytes {
+            [0xC2, 0xB0, ..] => Self::DEGREE,
+            [0xE2, 0x84, 0x83, ..] => Self::CELSIUS,
+            [b, ..] if b.is_ascii() => Self::ASCII[*b as usize],
+            _ => 0,
+        };
+        assert!(mark != 0, "the text's first character has no mark");
+        mark
+    }
+
     /// Whether the line may hold the marked character.
     fn may_hold(self, mark: u8) -> bool {
         self.0 & mark != 0
     }
+}
+
+/// Whether the normalised `$line` contains the literal `$text`: searched
+/// only when `$marks`, the raw line's marks, say that the text's first
+/// character may be there (normalising a line never adds a marked
+/// character). A text whose first character has no mark does not compile.
+macro_rules! marked_contains {
+    ($marks:expr, $line:expr, $text:literal) => {
+        $marks.may_hold(const { LineMarks::of_first($text) })
+            && match const { only_char($text) } {
+                // One character: `str`'s own search for it, without a
+                // searcher to build.
+                Some(c) => $line.contains(c),
+                None => contains_literal!($line, $text),
+            }
+    };
+}
+
+/// The character `text` is made of, when it is one character.
+const fn only_char(text: &str) -> Option<char> {
+    let b = text.as_bytes();
+    let code = match *b {
+        [a] if a < 0x80 => a as u32,
+        [a, b] if a >> 5 == 0b110 => (a as u32 & 0x1F) << 6 | (b as u32 & 0x3F),
+        [a, b, c] if a >> 4 == 0b1110 => {
+            (a as u32 & 0x0F) << 12 | (b as u32 & 0x3F) << 6 | (c as u32 & 0x3F)
+        }
+        [a, b, c, d] if a >> 3 == 0b11110 => {
+            (a as u32 & 0x07) << 18
+                | (b as u32 & 0x3F) << 12
+                | (c as u32 & 0x3F) << 6
+                | (d as u32 & 0x3F)
+        }
+        _ => return None,
+    };
+    char::from_u32(code)
 }
 
 /// The line with its white space collapsed and trimmed, controls dropped
@@ -406,9 +457,7 @@ fn normalise_line(line: &str) -> (String, LineMarks) {
     out.push_str(&line[run..]);
     // A company mark written out: (주)대성정밀 → ㈜대성정밀.
     let marks = LineMarks(marks);
-    if marks.may_hold(LineMarks::PAREN)
-        && (contains_literal!(out, "(주)") || contains_literal!(out, "( 주 )"))
-    {
+    if marked_contains!(marks, out, "(주)") || marked_contains!(marks, out, "( 주 )") {
         let out = out.trim().replace("(주)", "㈜").replace("( 주 )", "㈜");
         return (out, marks);
     }
@@ -629,8 +678,8 @@ pub fn clean(text: &str) -> CleanDocument {
         {
             break;
         }
-        if marks.may_hold(LineMarks::CELSIUS) && line.contains('℃')
-            || marks.may_hold(LineMarks::DEGREE) && contains_literal!(line, "°C")
+        if marked_contains!(marks, line, "℃")
+            || marked_contains!(marks, line, "°C")
             || !sentence && line.chars().count() < 80 && p.clutter.is_match(&squashed)
         {
             continue;
@@ -648,16 +697,14 @@ pub fn clean(text: &str) -> CleanDocument {
         }
         let has_reporter = contains_literal!(line, "기자");
         if has_reporter && p.byline.is_match(&line)
-            || marks.may_hold(LineMarks::AT) && line.contains('@') && p.email_only.is_match(&line)
+            || marked_contains!(marks, line, "@") && p.email_only.is_match(&line)
         {
             if let Some(article) = std::mem::take(&mut block).into_article() {
                 articles.push(article);
             }
             continue;
         }
-        if marks.may_hold(LineMarks::BANG) && contains_literal!(line, "![")
-            || marks.may_hold(LineMarks::PIPE) && line.contains('|')
-        {
+        if marked_contains!(marks, line, "![") || marked_contains!(marks, line, "|") {
             apply(&mut line, |l| p.image_markup.replace_all(l, ""));
         }
         trim_in_place(&mut line);
@@ -677,11 +724,9 @@ pub fn clean(text: &str) -> CleanDocument {
         trim_in_place(&mut line);
         // A caption or paragraph that ends with its byline closes the article.
         let mut closes = false;
-        let trailing = (marks.may_hold(LineMarks::SLASH)
-            && line.contains('/')
-            && contains_literal!(line, "기자"))
-        .then(|| p.trailing_byline.find(&line))
-        .flatten();
+        let trailing = (marked_contains!(marks, line, "/") && contains_literal!(line, "기자"))
+            .then(|| p.trailing_byline.find(&line))
+            .flatten();
         if let Some(m) = trailing {
             line.truncate(m.start());
             closes = true;
@@ -878,6 +923,37 @@ mod tests {
                 t.bytes().any(|b| b.is_ascii_digit()),
                 "{t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn marked_texts_are_searched_as_str_contains_does() {
+        for t in ["", "a", "é", "°", "℃", "가", "😀", "ab", "°C", "가나"] {
+            let mut chars = t.chars();
+            let one = chars.next().filter(|_| chars.next().is_none());
+            assert_eq!(only_char(t), one, "{t:?}");
+        }
+        for c in ['@', '|', '/', '(', '!', '°', '℃', '7'] {
+            let text = format!("{c}x");
+            assert_eq!(LineMarks::of_first(&text), LineMarks::of_char(c), "{c}");
+        }
+        for line in [
+            "30℃ 안팎",
+            "영하 3°C",
+            "a|b",
+            "메일 x@y.kr",
+            "![사진]",
+            "기자/",
+            "(주)대성",
+            "없음",
+        ] {
+            let (normal, marks) = normalise_line(line);
+            assert_eq!(marked_contains!(marks, normal, "℃"), normal.contains('℃'));
+            assert_eq!(marked_contains!(marks, normal, "°C"), normal.contains("°C"));
+            assert_eq!(marked_contains!(marks, normal, "|"), normal.contains('|'));
+            assert_eq!(marked_contains!(marks, normal, "@"), normal.contains('@'));
+            assert_eq!(marked_contains!(marks, normal, "!["), normal.contains("!["));
+            assert_eq!(marked_contains!(marks, normal, "/"), normal.contains('/'));
         }
     }
 
