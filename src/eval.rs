@@ -292,8 +292,8 @@ fn score_document(
         if !node.kind.is_scored() {
             continue;
         }
-        let names: HashSet<String> = std::iter::once(&node.label)
-            .chain(&node.aliases)
+        let names: HashSet<String> = std::iter::once(&*node.label)
+            .chain(node.aliases.iter().map(String::as_str))
             .map(|n| n.trim().to_string())
             .collect();
         let matches: Vec<usize> = gold
@@ -353,15 +353,15 @@ fn score_document(
     let matches_of = |iri: &str| -> Vec<usize> {
         node_matches
             .iter()
-            .find(|(ni, _)| doc.entities[*ni].iri == iri)
+            .find(|(ni, _)| *doc.entities[*ni].iri == *iri)
             .map(|(_, m)| m.clone())
             .unwrap_or_default()
     };
     let label_of = |iri: &str| {
         doc.entities
             .iter()
-            .find(|e| e.iri == iri)
-            .map(|e| e.label.clone())
+            .find(|e| *e.iri == *iri)
+            .map(|e| e.label.to_string())
             .unwrap_or_else(|| iri.to_string())
     };
     let mut gold_matched = vec![false; gold.relations.len()];

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Namespace of the newsgraph ontology (classes and properties).
 pub const ONTOLOGY_NS: &str = "https://w3id.org/newsgraph/ontology#";
@@ -342,12 +343,13 @@ pub struct Evidence {
 /// An entity as one document sees it, after resolution to global identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entity {
-    /// Deterministic IRI (see [`entity_iri`]).
-    pub iri: String,
+    /// Deterministic IRI (see [`entity_iri`]). Shared: every document
+    /// graph of a run that mentions the entity holds the same string.
+    pub iri: Arc<str>,
     /// Its type.
     pub kind: EntityType,
-    /// The fullest name known.
-    pub label: String,
+    /// The fullest name known (shared like the IRI).
+    pub label: Arc<str>,
     /// Every other surface form seen for it (in this document).
     pub aliases: BTreeSet<String>,
 }
@@ -355,12 +357,12 @@ pub struct Entity {
 /// A relation between two entities, with its evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fact {
-    /// IRI of the subject entity.
-    pub subject: String,
+    /// IRI of the subject entity (the [`Entity::iri`] itself, shared).
+    pub subject: Arc<str>,
     /// The relation.
     pub relation: Relation,
-    /// IRI of the object entity.
-    pub object: String,
+    /// IRI of the object entity (shared likewise).
+    pub object: Arc<str>,
     /// Where and why.
     pub evidence: Evidence,
 }

@@ -5,6 +5,7 @@
 //! is derived from type and label, so two runs give the same IRIs.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -288,7 +289,7 @@ impl EntityIndex {
         let mut text_of_root: HashMap<usize, u32> = HashMap::with_capacity(label_of_root.len());
         for (root, label) in label_of_root {
             text_of_root.insert(root, texts.len() as u32);
-            texts.push(label);
+            texts.push(Arc::<str>::from(label));
         }
         let mut labels: [FxHashMap<String, u32>; EntityType::ALL.len()] = Default::default();
         // The type of each label's entity: the names of one entity are all
@@ -312,7 +313,9 @@ impl EntityIndex {
         let iris = texts
             .iter()
             .zip(kind_of_text)
-            .map(|(label, kind)| kind.map_or_else(String::new, |kind| entity_iri(kind, label)))
+            .map(|(label, kind)| {
+                kind.map_or_else(|| "".into(), |kind| entity_iri(kind, label).into())
+            })
             .collect();
         Resolution {
             labels,
@@ -352,9 +355,9 @@ pub struct Resolution {
     /// `texts`).
     labels: [FxHashMap<String, u32>; EntityType::ALL.len()],
     /// The labels, each once.
-    texts: Vec<String>,
+    texts: Vec<Arc<str>>,
     /// The IRI of each label's entity, by the label's index in `texts`.
-    iris: Vec<String>,
+    iris: Vec<Arc<str>>,
 }
 
 impl Resolution {
@@ -369,7 +372,7 @@ impl Resolution {
     }
 
     /// The label and IRI of an entity of a document.
-    fn label_and_iri_of(&self, e: &NamedEntity) -> (String, String) {
+    fn label_and_iri_of(&self, e: &NamedEntity) -> (Arc<str>, Arc<str>) {
         match e
             .keys()
             .next()
@@ -380,9 +383,8 @@ impl Resolution {
                 self.iris[text as usize].clone(),
             ),
             None => {
-                let label = e.label().to_string();
-                let iri = entity_iri(e.kind, &label);
-                (label, iri)
+                let label = e.label();
+                (label.into(), entity_iri(e.kind, label).into())
             }
         }
     }
@@ -404,7 +406,7 @@ impl Resolution {
         for local in named {
             let (label, iri) = self.label_and_iri_of(&local);
             let aliases: BTreeSet<String> =
-                local.names.into_iter().filter(|n| *n != label).collect();
+                local.names.into_iter().filter(|n| **n != *label).collect();
             match entities.iter().position(|x| x.iri == iri) {
                 Some(at) => {
                     entities[at].aliases.extend(aliases);

@@ -323,9 +323,9 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
         FxHashMap::with_capacity_and_hasher(doc.entities.len(), Default::default());
     let mut labels_written: FxHashSet<(&str, &str)> = FxHashSet::default();
     for e in &doc.entities {
-        let first = !entity_nodes.contains_key(e.iri.as_str());
+        let first = !entity_nodes.contains_key(&*e.iri);
         let s = entity_nodes
-            .entry(e.iri.as_str())
+            .entry(&*e.iri)
             .or_insert_with(|| node(&e.iri))
             .as_ref();
         if first {
@@ -333,7 +333,7 @@ pub fn for_each_document_quad(doc: &DocumentGraph, emit: &mut dyn FnMut(QuadRef<
             push(s, rdfs::LABEL, ko(&e.label).into());
         }
         for alias in &e.aliases {
-            if alias != &e.label && labels_written.insert((e.iri.as_str(), alias.as_str())) {
+            if **alias != *e.label && labels_written.insert((&*e.iri, alias.as_str())) {
                 push(s, alt_label.as_ref(), ko(alias).into());
             }
         }

@@ -300,7 +300,7 @@ fn a_korean_label_with_quotes_brackets_ampersands_and_newlines_survives_every_fo
     let node = graph
         .nodes
         .iter()
-        .find(|n| n.row.iri == tricky().iri)
+        .find(|n| *n.row.iri == *tricky().iri)
         .expect("the tricky node");
     assert_eq!(node.row.label, TRICKY);
     assert_eq!(node.first_seen.as_deref(), Some("2024-05-01"));
@@ -505,10 +505,10 @@ fn measures_find_the_two_communities_of_two_joined_cliques() {
         .map(|n| (n.row.label.as_str(), n.measures.community))
         .collect();
     for x in &a {
-        assert_eq!(community[x.label.as_str()], 0, "{community:?}");
+        assert_eq!(community[&*x.label], 0, "{community:?}");
     }
     for y in &b {
-        assert_eq!(community[y.label.as_str()], 1, "{community:?}");
+        assert_eq!(community[&*y.label], 1, "{community:?}");
     }
     assert!(graph.nodes.iter().all(|n| n.measures.component == 0));
     let bridge = graph.nodes.iter().find(|n| n.row.label == "가0").unwrap();

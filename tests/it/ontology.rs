@@ -72,7 +72,7 @@ fn every_class_and_predicate_in_the_seed_graph_is_declared() {
         .filter(|e| {
             e.kind == newsgraph::model::EntityType::Sector && ontology.sector(&e.label).is_some()
         })
-        .map(|e| e.iri.clone())
+        .map(|e| e.iri.to_string())
         .collect();
     assert!(!sectors.is_empty());
     for iri in sectors {

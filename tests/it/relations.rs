@@ -24,8 +24,8 @@ fn facts(doc: &DocumentGraph) -> Vec<String> {
     let label = |iri: &str| {
         doc.entities
             .iter()
-            .find(|e| e.iri == iri)
-            .map(|e| e.label.clone())
+            .find(|e| *e.iri == *iri)
+            .map(|e| e.label.to_string())
             .unwrap_or_default()
     };
     doc.facts

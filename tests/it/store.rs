@@ -323,7 +323,7 @@ fn nodes_and_edges_merge_documents() {
     store.replace_documents(&[doc_a(), doc_b()]).unwrap();
     let nodes = store.entities().unwrap();
     assert_eq!(nodes.len(), 5);
-    let g = nodes.iter().find(|n| n.iri == gwangju().iri).unwrap();
+    let g = nodes.iter().find(|n| *n.iri == *gwangju().iri).unwrap();
     assert_eq!(g.label, "광주광역시");
     assert_eq!(g.kind, "Organization");
     assert_eq!(g.aliases, vec!["광주".to_string(), "광주시".to_string()]);
@@ -331,7 +331,7 @@ fn nodes_and_edges_merge_documents() {
         g.documents,
         vec!["a.txt".to_string(), "dir/b.txt".to_string()]
     );
-    let p = nodes.iter().find(|n| n.iri == kang().iri).unwrap();
+    let p = nodes.iter().find(|n| *n.iri == *kang().iri).unwrap();
     assert_eq!(p.documents, vec!["a.txt".to_string()]);
     assert!(p.aliases.is_empty());
 
@@ -359,8 +359,8 @@ fn nodes_and_edges_merge_documents() {
     );
 
     let head = edges.iter().find(|e| e.relation == "headOf").unwrap();
-    assert_eq!(head.source, kang().iri);
-    assert_eq!(head.target, gwangju().iri);
+    assert_eq!(*head.source, *kang().iri);
+    assert_eq!(*head.target, *gwangju().iri);
     assert_eq!(head.source_label, "강기정");
     assert_eq!(head.weight, 1);
     assert_eq!(edges.len(), 4);
@@ -500,7 +500,7 @@ fn exports_follow_the_csv_contract_and_round_trip() {
     assert_eq!(header[..5], ["id", "label", "type", "aliases", "documents"]);
     assert_eq!(nodes.len(), 5);
     let g = nodes.iter().find(|r| r[1] == "광주광역시").unwrap();
-    assert_eq!(g[0], gwangju().iri);
+    assert_eq!(g[0], *gwangju().iri);
     assert_eq!(g[2], "Organization");
     assert_eq!(g[3], "광주|광주시");
     assert_eq!(g[4], "a.txt|dir/b.txt");

@@ -8,9 +8,9 @@ use newsgraph::model::{entity_iri, Entity, EntityType, Evidence, Fact, Relation}
 /// An entity with its deterministic IRI.
 pub fn entity(kind: EntityType, label: &str, aliases: &[&str]) -> Entity {
     Entity {
-        iri: entity_iri(kind, label),
+        iri: entity_iri(kind, label).into(),
         kind,
-        label: label.to_string(),
+        label: label.into(),
         aliases: aliases.iter().map(|a| a.to_string()).collect(),
     }
 }
