@@ -336,8 +336,9 @@ pub struct Evidence {
     /// Index of the article on the page the sentence belongs to.
     pub article: usize,
     /// That article's headline, when the page gives one (pages with
-    /// several articles attribute each fact to its own article).
-    pub article_title: Option<String>,
+    /// several articles attribute each fact to its own article). Shared by
+    /// the facts of the article.
+    pub article_title: Option<Arc<str>>,
 }
 
 /// An entity as one document sees it, after resolution to global identity.

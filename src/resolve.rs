@@ -423,6 +423,10 @@ impl Resolution {
                 }
             }
         }
+        let article_titles: Vec<Option<Arc<str>>> = article_titles
+            .into_iter()
+            .map(|t| t.map(Arc::from))
+            .collect();
         let mut facts = Vec::with_capacity(resolvable.len());
         // Per fact kept, the sentence it cites; the texts are put in below.
         let mut cited: Vec<usize> = Vec::with_capacity(resolvable.len());
