@@ -11,7 +11,7 @@ use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use crate::model::{is_hangul_syllable, EntityType, Sentence};
-use words::{with_cache, WordCache};
+use words::{with_cache, WordCache, WordFlags};
 
 mod words;
 use crate::ontology::{
@@ -222,6 +222,8 @@ struct SentenceWords<'a> {
     ontology: &'a Ontology,
     /// Per token, its id in `cache`.
     ids: &'a [u32],
+    /// Per token, its word's [`WordCache::flags`].
+    flags: &'a [u8],
 }
 
 impl<'a> SentenceWords<'a> {
@@ -244,6 +246,9 @@ impl<'a> SentenceWords<'a> {
     /// The first particle split of token `i` (the word itself first)
     /// whose stem names an organisation: (stem, particle, name).
     fn org_word(&self, i: usize) -> Option<(&'a str, &'a str, &'a OrgName)> {
+        if self.flags[i] & WordFlags::ORG == 0 {
+            return None;
+        }
         let (word, id) = self.word(i);
         let (stem, name) = self.cache.org_word(id, self.ontology)?;
         Some((&word[..stem], &word[stem..], name))
@@ -252,6 +257,9 @@ impl<'a> SentenceWords<'a> {
     /// The organisation token `i` names as it is ([`org_name_of`] of its
     /// text).
     fn org_name(&self, i: usize) -> Option<&'a OrgName> {
+        if self.flags[i] & WordFlags::ORG == 0 {
+            return None;
+        }
         self.cache.org_name(self.ids[i], self.ontology)
     }
 
@@ -259,7 +267,7 @@ impl<'a> SentenceWords<'a> {
     /// whose stem `is` accepts, looked for only when some split
     /// [`refers_back`] (what every caller's `is` is a part of).
     fn referring_split(&self, i: usize, is: impl Fn(&str) -> bool) -> Option<(&'a str, &'a str)> {
-        if !self.cache.refers_back(self.ids[i]) {
+        if self.flags[i] & WordFlags::REFERS_BACK == 0 {
             return None;
         }
         self.of(i).find(|(stem, _)| is(stem))
@@ -268,7 +276,7 @@ impl<'a> SentenceWords<'a> {
     /// Whether token `i` may begin a sector form of several words: a
     /// sector form begins like its [`sector_key`].
     fn may_begin_sector_form(&self, i: usize) -> bool {
-        self.cache.may_begin_sector_form(self.ids[i], self.ontology)
+        self.flags[i] & WordFlags::BEGINS_SECTOR_FORM != 0
     }
 
     /// What token `i` says of sectors on its own.
@@ -284,6 +292,9 @@ impl<'a> SentenceWords<'a> {
     /// The first particle split of token `i` whose stem ends in a title:
     /// (stem, particle, what precedes the title, the title).
     fn title(&self, i: usize) -> Option<(&'a str, &'a str, &'a str, &'a TitleEntry)> {
+        if self.flags[i] & WordFlags::TITLE == 0 {
+            return None;
+        }
         let (word, id) = self.word(i);
         let (stem, prefix, title) = self.cache.title(id, self.ontology)?;
         Some((&word[..stem], &word[stem..], &word[..prefix], title))
@@ -827,6 +838,7 @@ fn recognise_with(
             (tokens, start..ids.len())
         })
         .collect();
+    let flags: Vec<u8> = ids.iter().map(|&id| cache.flags(id, ontology)).collect();
     let mut r = Recogniser {
         ontology,
         words: &*cache,
@@ -842,7 +854,8 @@ fn recognise_with(
         out.push(recognise_sentence(
             &mut r,
             tokens,
-            &ids[range],
+            &ids[range.clone()],
+            &flags[range],
             &mut scratch,
         ));
     }
@@ -967,12 +980,13 @@ struct SectorScratch {
     head_key: String,
 }
 
-/// Recognises the names of one sentence: its tokens and their ids in the
-/// recogniser's word cache.
+/// Recognises the names of one sentence: its tokens, their ids in the
+/// recogniser's word cache and their words' flags.
 fn recognise_sentence(
     r: &mut Recogniser<'_>,
     tokens: Vec<Token>,
     ids: &[u32],
+    flags: &[u8],
     scratch: &mut SentenceScratch,
 ) -> SentenceMentions {
     let o = r.ontology;
@@ -981,6 +995,7 @@ fn recognise_sentence(
         cache: r.words,
         ontology: o,
         ids,
+        flags,
     };
     let SentenceScratch { covered, sectors } = scratch;
     let mut mentions: Vec<Mention> = Vec::new();
@@ -2341,11 +2356,13 @@ mod tests {
         cache: &words::WordCache,
         o: &Ontology,
     ) {
+        let flags: Vec<u8> = ids.iter().map(|&id| cache.flags(id, o)).collect();
         let words = SentenceWords {
             tokens,
             cache,
             ontology: o,
             ids,
+            flags: &flags,
         };
         for i in 0..tokens.len() {
             assert_facts_of(words, tokens, i, o);

@@ -55,6 +55,22 @@ pub(super) struct WordFacts {
     field_word: OnceCell<bool>,
 }
 
+/// The bits of [`WordCache::flags`]: a sentence's are read once per token
+/// and then tested by each pass of the rules, instead of each pass
+/// looking the word's facts up again.
+pub(super) struct WordFlags;
+
+impl WordFlags {
+    /// A particle split [`refers_back`].
+    pub(super) const REFERS_BACK: u8 = 1;
+    /// A particle split names an organisation ([`WordCache::org_word`]).
+    pub(super) const ORG: u8 = 1 << 1;
+    /// A particle split ends in a title ([`WordCache::title`]).
+    pub(super) const TITLE: u8 = 1 << 2;
+    /// A sector form of several words may begin with the word.
+    pub(super) const BEGINS_SECTOR_FORM: u8 = 1 << 3;
+}
+
 /// The facts of the words a thread has seen, by word.
 #[derive(Debug, Default)]
 pub(super) struct WordCache {
@@ -239,6 +255,25 @@ impl WordCache {
             .facts(id)
             .field_word
             .get_or_init(|| self.stems(id).any(|stem| stem == "분야" || stem == "분과"))
+    }
+
+    /// What the rules look for first in every word, as [`WordFlags`]: the
+    /// facts behind them are worked out now if they were not yet.
+    pub(super) fn flags(&self, id: u32, o: &Ontology) -> u8 {
+        let mut flags = 0;
+        if self.refers_back(id) {
+            flags |= WordFlags::REFERS_BACK;
+        }
+        if self.org_word(id, o).is_some() {
+            flags |= WordFlags::ORG;
+        }
+        if self.title(id, o).is_some() {
+            flags |= WordFlags::TITLE;
+        }
+        if self.may_begin_sector_form(id, o) {
+            flags |= WordFlags::BEGINS_SECTOR_FORM;
+        }
+        flags
     }
 
     /// Whether word `id` is a person's name.
