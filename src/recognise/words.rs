@@ -71,11 +71,37 @@ impl WordFlags {
     pub(super) const BEGINS_SECTOR_FORM: u8 = 1 << 3;
 }
 
+/// Bytes of the words kept in [`WordCache::short_index`].
+const SHORT_WORD: usize = 23;
+
+/// A word of up to [`SHORT_WORD`] bytes as a key: its bytes, zeros, then
+/// its length in the last byte (so that no two words share a key).
+fn short_key(word: &str) -> Option<[u64; 3]> {
+    let bytes = word.as_bytes();
+    if bytes.len() > SHORT_WORD {
+        return None;
+    }
+    let mut packed = [0u8; 24];
+    packed[..bytes.len()].copy_from_slice(bytes);
+    packed[23] = bytes.len() as u8;
+    let word = |i: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&packed[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w)
+    };
+    Some([word(0), word(1), word(2)])
+}
+
 /// The facts of the words a thread has seen, by word.
 #[derive(Debug, Default)]
 pub(super) struct WordCache {
     /// The [`Ontology::id`] the facts come from.
     ontology: Option<u64>,
+    /// The ids of words of up to [`SHORT_WORD`] bytes (nearly all), by
+    /// the word packed into three machine words: hashed and compared
+    /// without a loop or a call.
+    short_index: FxHashMap<[u64; 3], u32>,
+    /// The ids of longer words.
     index: FxHashMap<CompactString, u32>,
     facts: Vec<WordFacts>,
     cuts: Vec<usize>,
@@ -135,7 +161,12 @@ impl WordCache {
     /// The id of `word`'s facts, its particle splits found now if it is
     /// new.
     pub(super) fn intern(&mut self, word: &str, o: &Ontology) -> u32 {
-        if let Some(&id) = self.index.get(word) {
+        let short = short_key(word);
+        let known = match &short {
+            Some(key) => self.short_index.get(key),
+            None => self.index.get(word),
+        };
+        if let Some(&id) = known {
             return id;
         }
         let start = self.cuts.len();
@@ -153,13 +184,20 @@ impl WordCache {
             sector: OnceCell::new(),
             field_word: OnceCell::new(),
         });
-        self.index.insert(word, id);
+        match short {
+            Some(key) => self.short_index.insert(key, id),
+            None => self.index.insert(word, id),
+        };
         id
     }
 
     /// The id of `word`'s facts, if it has been seen.
     pub(super) fn get(&self, word: &str) -> Option<u32> {
-        self.index.get(word).copied()
+        match short_key(word) {
+            Some(key) => self.short_index.get(&key),
+            None => self.index.get(word),
+        }
+        .copied()
     }
 
     fn facts(&self, id: u32) -> &WordFacts {
@@ -289,6 +327,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn words_short_and_long_get_one_id_each() {
+        let o = Ontology::load(None).expect("ontology");
+        let mut cache = WordCache::for_ontology(&o);
+        let mut words: Vec<String> = vec![String::new(), "\0".into(), "\0\0".into(), "a\0".into()];
+        for len in 1..=26 {
+            words.push("a".repeat(len));
+            words.push(format!("{}b", "a".repeat(len - 1)));
+        }
+        words.extend(["광주시는", "광주시", "인공지능산업육성위원회에서는"].map(String::from));
+        let ids: Vec<u32> = words.iter().map(|w| cache.intern(w, &o)).collect();
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(cache.intern(w, &o), ids[i], "{w:?}");
+            assert_eq!(cache.get(w), Some(ids[i]), "{w:?}");
+            assert_eq!(cache.facts(ids[i]).word, *w);
+            for (j, v) in words.iter().enumerate() {
+                assert_eq!(ids[i] == ids[j], w == v, "{w:?} {v:?}");
+            }
+        }
+        assert_eq!(cache.get("없는말"), None);
+    }
+
+    #[test]
     fn cache_starts_again_past_its_bound() {
         let o = Ontology::load(None).expect("ontology");
         let mut cache = WordCache::default();
@@ -300,7 +360,12 @@ mod tests {
         assert_eq!(again, 0, "a word seen is looked up, not added");
         assert_eq!(cache.facts.len(), MAX_WORDS + 1);
         cache.prepare(&o);
-        assert!(cache.facts.is_empty() && cache.index.is_empty() && cache.cuts.is_empty());
+        assert!(
+            cache.facts.is_empty()
+                && cache.index.is_empty()
+                && cache.short_index.is_empty()
+                && cache.cuts.is_empty()
+        );
         let id = cache.intern("광주시는", &o);
         assert_eq!(cache.cuts(id), &[9]);
     }
