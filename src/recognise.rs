@@ -507,6 +507,9 @@ const COMPOUND_ENDINGS: &[&str] = &[
 
 struct Recogniser<'o> {
     ontology: &'o Ontology,
+    /// The word cache's id of `등` ("and so on"), which ends a list of
+    /// examples; `None` when no word of the document is `등`.
+    etc: Option<u32>,
     /// What the lexicons say about every word of the document.
     words: &'o WordCache,
     entities: Vec<LocalEntity>,
@@ -841,6 +844,7 @@ fn recognise_with(
     let flags: Vec<u8> = ids.iter().map(|&id| cache.flags(id, ontology)).collect();
     let mut r = Recogniser {
         ontology,
+        etc: cache.get("등"),
         words: &*cache,
         entities: Vec::new(),
         // Room for a document's names from the start.
@@ -2045,7 +2049,7 @@ fn sectors_in(
     // "X, Y, Z 등 다양한 분야": examples of where something applies, not
     // sectors of their own.
     for i in 0..tokens.len().saturating_sub(1) {
-        if tokens[i].text == "등" && tokens[i + 1].text.starts_with("다양한") {
+        if Some(words.ids[i]) == r.etc && tokens[i + 1].text.starts_with("다양한") {
             let mut j = i;
             while j > 0 {
                 let prev = &tokens[j - 1];
@@ -2062,8 +2066,14 @@ fn sectors_in(
     }
     // Coordinated lists where most items are sectors: the rest are too
     // (가전, 자율주행차, 로봇, 사물인터넷, 가상현실, 스마트공장 등).
+    let is_separator = |t: &Token| !t.is_word && matches!(t.text.as_str(), "," | "·");
     let mut i = 0;
     while i < tokens.len() {
+        // A list has a word, then a separator, at its start.
+        if !tokens[i].is_word || !tokens.get(i + 1).is_some_and(is_separator) {
+            i += 1;
+            continue;
+        }
         items.clear();
         let mut j = i;
         while j < tokens.len() && tokens[j].is_word {
