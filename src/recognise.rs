@@ -1039,7 +1039,12 @@ fn recognise_sentence(
     // 2. Organisation words, extended left over the organisation or place
     //    that names them (`더불어민주당 미래경제성장전략위원회`).
     for i in 0..tokens.len() {
-        if covered[i] || !tokens[i].is_word {
+        // Every rule below starts from a word that refers back or names
+        // an organisation.
+        if flags[i] & (WordFlags::REFERS_BACK | WordFlags::ORG) == 0
+            || covered[i]
+            || !tokens[i].is_word
+        {
             continue;
         }
         let word = tokens[i].text.as_str();
@@ -1352,7 +1357,7 @@ fn recognise_sentence(
 
     // 3. Persons, found through their titles.
     for k in 0..tokens.len() {
-        if !tokens[k].is_word {
+        if flags[k] & WordFlags::TITLE == 0 || !tokens[k].is_word {
             continue;
         }
         let Some((_, _, prefix, title)) = words.title(k) else {

@@ -53,6 +53,8 @@ pub(super) struct WordFacts {
     sector: OnceCell<SectorWord>,
     /// Whether a particle split is `분야` or `분과`.
     field_word: OnceCell<bool>,
+    /// The [`WordFlags`] of the facts above.
+    flags: OnceCell<u8>,
 }
 
 /// The bits of [`WordCache::flags`]: a sentence's are read once per token
@@ -183,6 +185,7 @@ impl WordCache {
             may_begin_sector_form: OnceCell::new(),
             sector: OnceCell::new(),
             field_word: OnceCell::new(),
+            flags: OnceCell::new(),
         });
         match short {
             Some(key) => self.short_index.insert(key, id),
@@ -298,6 +301,13 @@ impl WordCache {
     /// What the rules look for first in every word, as [`WordFlags`]: the
     /// facts behind them are worked out now if they were not yet.
     pub(super) fn flags(&self, id: u32, o: &Ontology) -> u8 {
+        *self
+            .facts(id)
+            .flags
+            .get_or_init(|| self.work_out_flags(id, o))
+    }
+
+    fn work_out_flags(&self, id: u32, o: &Ontology) -> u8 {
         let mut flags = 0;
         if self.refers_back(id) {
             flags |= WordFlags::REFERS_BACK;
