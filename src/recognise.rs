@@ -1949,7 +1949,7 @@ fn sectors_in(
     starts.clear();
     starts.extend(
         (0..tokens.len())
-            .filter(|&i| tokens[i].is_word && !taken[i] && words.may_begin_sector_form(i)),
+            .filter(|&i| words.may_begin_sector_form(i) && tokens[i].is_word && !taken[i]),
     );
     for width in (2..=3).rev() {
         for &i in starts.iter() {
@@ -2053,8 +2053,10 @@ fn sectors_in(
     }
     // "X, Y, Z 등 다양한 분야": examples of where something applies, not
     // sectors of their own.
+    let etc = r.etc.unwrap_or(u32::MAX);
     for i in 0..tokens.len().saturating_sub(1) {
-        if Some(words.ids[i]) == r.etc && tokens[i + 1].text.starts_with("다양한") {
+        // (No word has the id `u32::MAX`: the cache holds fewer words.)
+        if words.ids[i] == etc && tokens[i + 1].text.starts_with("다양한") {
             let mut j = i;
             while j > 0 {
                 let prev = &tokens[j - 1];
