@@ -1043,9 +1043,37 @@ pub fn sector_key(name: &str) -> String {
 /// Appends the [`sector_key`] of `name` to `key` (the key of a text is the
 /// keys of its parts, one after the other).
 pub fn push_sector_key(key: &mut String, name: &str) {
-    for c in name.chars() {
+    // Hangul syllables and the ASCII that maps to itself are copied in
+    // runs, from `run` on, without being decoded.
+    let bytes = name.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            if !b.is_ascii_uppercase() && !matches!(b, b'\t'..=b'\r' | b' ') {
+                i += 1;
+                continue;
+            }
+        } else if (0xEA..=0xED).contains(&b) {
+            // The lead byte of a three-byte character.
+            let code = u32::from(b & 0x0F) << 12
+                | u32::from(bytes[i + 1] & 0x3F) << 6
+                | u32::from(bytes[i + 2] & 0x3F);
+            if (0xAC00..=0xD7A3).contains(&code) {
+                i += 3;
+                continue;
+            }
+        }
+        let Some(c) = name[i..].chars().next() else {
+            break;
+        };
+        key.push_str(&name[run..i]);
         push_sector_key_char(key, c);
+        i += c.len_utf8();
+        run = i;
     }
+    key.push_str(&name[run..]);
 }
 
 /// Appends the [`sector_key`] of one character to `key`.
@@ -1082,6 +1110,23 @@ fn check_turtle(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sector_keys_agree_with_the_character_at_a_time_code() {
+        let pieces = [
+            "가", "힣", "\u{abff}", "\u{d7a4}", "\u{a000}", "a", "A", "Z", "7", " ", "\t", "\u{b}",
+            "\u{3000}", "・", "·", "∙", "É", "-", "😀",
+        ];
+        for t in &crate::test_support::every_sequence(&pieces, 4) {
+            let mut by_char = String::from("앞");
+            for c in t.chars() {
+                push_sector_key_char(&mut by_char, c);
+            }
+            let mut key = String::from("앞");
+            push_sector_key(&mut key, t);
+            assert_eq!(key, by_char, "{t:?}");
+        }
+    }
 
     #[test]
     fn cue_hits_are_the_best_confidence_of_the_cues_each_text_contains() {
