@@ -557,7 +557,8 @@ impl<'o> Recogniser<'o> {
     ) -> usize {
         let key_name = canonical.unwrap_or(name);
         let map = &self.by_name[kind_slot(kind)];
-        let existing = map.get(key_name).or_else(|| map.get(name)).copied();
+        let by_key = map.get(key_name).copied();
+        let existing = by_key.or_else(|| map.get(name).copied());
         let idx = match existing {
             Some(i) => i,
             None => {
@@ -574,7 +575,11 @@ impl<'o> Recogniser<'o> {
             }
         };
         self.add_name(idx, name);
-        self.set_name(kind, key_name, idx);
+        // Where `key_name` stands for the entity already, it still does
+        // (`add_name` replaces no name's entity).
+        if by_key != Some(idx) {
+            self.set_name(kind, key_name, idx);
+        }
         let e = &mut self.entities[idx];
         e.strong |= strong;
         if e.class.is_none() {
