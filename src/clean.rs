@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use rustc_hash::FxHashSet;
 
-use crate::model::is_hangul_syllable;
+use crate::model::{hangul_syllable_at, is_hangul_syllable};
 use crate::needle::contains_literal;
 
 /// One article of a page.
@@ -188,16 +188,10 @@ fn squash(line: &str) -> String {
             i += 1;
             continue;
         }
-        // Hangul syllables (three bytes, lead 0xEA–0xED) without decoding
-        // the character.
-        if (0xEA..=0xED).contains(&b) && i + 2 < bytes.len() {
-            let code = u32::from(b & 0x0F) << 12
-                | u32::from(bytes[i + 1] & 0x3F) << 6
-                | u32::from(bytes[i + 2] & 0x3F);
-            if (0xAC00..=0xD7A3).contains(&code) {
-                i += 3;
-                continue;
-            }
+        // Hangul syllables without decoding the character.
+        if hangul_syllable_at(bytes, i) {
+            i += 3;
+            continue;
         }
         let Some(c) = line[i..].chars().next() else {
             break;

@@ -224,6 +224,25 @@ pub fn is_hangul_syllable(c: char) -> bool {
     ('가'..='힣').contains(&c)
 }
 
+/// Whether the UTF-8 text `bytes` has a Hangul syllable at byte `i`: its
+/// three bytes read without decoding a `char` (the text's loops over
+/// bytes pass over Hangul this way).
+#[inline]
+pub(crate) fn hangul_syllable_at(bytes: &[u8], i: usize) -> bool {
+    // The lead byte first: most bytes looked at are ASCII.
+    let Some(&lead @ 0xEA..=0xED) = bytes.get(i) else {
+        return false;
+    };
+    match bytes.get(i + 1..i + 3) {
+        Some(&[b, c]) => {
+            let code =
+                u32::from(lead & 0x0F) << 12 | u32::from(b & 0x3F) << 6 | u32::from(c & 0x3F);
+            (0xAC00..=0xD7A3).contains(&code)
+        }
+        _ => false,
+    }
+}
+
 /// Escapes a name for use in an IRI path segment. Hangul and other
 /// non-ASCII letters stay readable (IRIs allow them); spaces become `_`;
 /// every other character an IRI path segment does not allow as it is
@@ -383,6 +402,25 @@ pub struct DocumentGraph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hangul_syllables_are_found_by_their_bytes() {
+        for c in [
+            '가', '힣', '한', '\u{abff}', '\u{d7a4}', '\u{a000}', '\u{d7ff}', '\u{e000}', 'a', 'é',
+            '😀',
+        ] {
+            let text = format!("x{c}y");
+            assert_eq!(
+                hangul_syllable_at(text.as_bytes(), 1),
+                is_hangul_syllable(c),
+                "{c}"
+            );
+            assert!(!hangul_syllable_at(text.as_bytes(), 0));
+        }
+        // Cut short: no syllable.
+        assert!(!hangul_syllable_at(&"가".as_bytes()[..2], 0));
+        assert!(!hangul_syllable_at(b"", 0));
+    }
 
     #[test]
     fn iris_are_deterministic_and_readable() {

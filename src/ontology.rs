@@ -1055,15 +1055,9 @@ pub fn push_sector_key(key: &mut String, name: &str) {
                 i += 1;
                 continue;
             }
-        } else if (0xEA..=0xED).contains(&b) {
-            // The lead byte of a three-byte character.
-            let code = u32::from(b & 0x0F) << 12
-                | u32::from(bytes[i + 1] & 0x3F) << 6
-                | u32::from(bytes[i + 2] & 0x3F);
-            if (0xAC00..=0xD7A3).contains(&code) {
-                i += 3;
-                continue;
-            }
+        } else if crate::model::hangul_syllable_at(bytes, i) {
+            i += 3;
+            continue;
         }
         let Some(c) = name[i..].chars().next() else {
             break;

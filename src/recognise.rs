@@ -10,7 +10,7 @@
 use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
-use crate::model::{is_hangul_syllable, EntityType, Sentence};
+use crate::model::{hangul_syllable_at, is_hangul_syllable, EntityType, Sentence};
 use words::{with_cache, WordCache, WordFlags};
 
 mod words;
@@ -58,6 +58,24 @@ fn is_punctuation(c: char) -> bool {
     PUNCTUATION.contains(&c)
 }
 
+/// Ends the word of `sentence` that `current` holds (its start and whether
+/// white space precedes it), if any, at `end`, and pushes its token.
+fn push_word(
+    tokens: &mut Vec<Token>,
+    sentence: &str,
+    current: &mut Option<(usize, bool)>,
+    end: usize,
+) {
+    if let Some((start, space_before)) = current.take() {
+        tokens.push(Token {
+            text: CompactString::from(&sentence[start..end]),
+            start,
+            space_before,
+            is_word: true,
+        });
+    }
+}
+
 /// Splits a sentence into words and punctuation marks.
 pub fn tokenize(sentence: &str) -> Vec<Token> {
     let bytes = sentence.as_bytes();
@@ -65,14 +83,7 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
     let mut current: Option<(usize, bool)> = None;
     let mut space = true;
     let flush = |tokens: &mut Vec<Token>, current: &mut Option<(usize, bool)>, end: usize| {
-        if let Some((start, space_before)) = current.take() {
-            tokens.push(Token {
-                text: CompactString::from(&sentence[start..end]),
-                start,
-                space_before,
-                is_word: true,
-            });
-        }
+        push_word(tokens, sentence, current, end);
     };
     let mut i = 0;
     while i < bytes.len() {
@@ -80,18 +91,13 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
         // Hangul syllables (U+AC00–U+D7A3, three bytes led by 0xEA–0xED),
         // the bulk of the text, are word characters: read without being
         // decoded into a `char`.
-        if (0xEA..=0xED).contains(&b) {
-            let code = u32::from(b & 0x0F) << 12
-                | u32::from(bytes[i + 1] & 0x3F) << 6
-                | u32::from(bytes[i + 2] & 0x3F);
-            if (0xAC00..=0xD7A3).contains(&code) {
-                if current.is_none() {
-                    current = Some((i, space));
-                }
-                space = false;
-                i += 3;
-                continue;
+        if hangul_syllable_at(bytes, i) {
+            if current.is_none() {
+                current = Some((i, space));
             }
+            space = false;
+            i += 3;
+            continue;
         }
         let (c, len) = if b.is_ascii() {
             (char::from(b), 1)
@@ -143,14 +149,7 @@ fn tokenize_by_char(sentence: &str) -> Vec<Token> {
     let mut current: Option<(usize, bool)> = None;
     let mut space = true;
     let flush = |tokens: &mut Vec<Token>, current: &mut Option<(usize, bool)>, end: usize| {
-        if let Some((start, space_before)) = current.take() {
-            tokens.push(Token {
-                text: CompactString::from(&sentence[start..end]),
-                start,
-                space_before,
-                is_word: true,
-            });
-        }
+        push_word(tokens, sentence, current, end);
     };
     let mut chars = sentence.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
