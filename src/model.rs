@@ -233,13 +233,16 @@ pub(crate) fn hangul_syllable_at(bytes: &[u8], i: usize) -> bool {
     let Some(&lead @ 0xEA..=0xED) = bytes.get(i) else {
         return false;
     };
-    match bytes.get(i + 1..i + 3) {
-        Some(&[b, c]) => {
-            let code =
-                u32::from(lead & 0x0F) << 12 | u32::from(b & 0x3F) << 6 | u32::from(c & 0x3F);
-            (0xAC00..=0xD7A3).contains(&code)
-        }
-        _ => false,
+    let Some(&[b, c]) = bytes.get(i + 1..i + 3) else {
+        return false;
+    };
+    // The low twelve bits of the code point; the lead byte gives the top
+    // four. U+B000–U+CFFF (lead 0xEB, 0xEC) are all syllables.
+    let low = u32::from(b & 0x3F) << 6 | u32::from(c & 0x3F);
+    match lead {
+        0xEA => low >= 0xC00,
+        0xED => low <= 0x7A3,
+        _ => true,
     }
 }
 
@@ -405,10 +408,10 @@ mod tests {
 
     #[test]
     fn hangul_syllables_are_found_by_their_bytes() {
-        for c in [
-            '가', '힣', '한', '\u{abff}', '\u{d7a4}', '\u{a000}', '\u{d7ff}', '\u{e000}', 'a', 'é',
-            '😀',
-        ] {
+        // Every character of the blocks around the syllables' lead bytes
+        // (0xEA–0xED: U+A000–U+DFFF; surrogates are no `char`), and others.
+        let around = ('\u{9000}'..='\u{ffff}').chain(['a', 'é', '😀']);
+        for c in around {
             let text = format!("x{c}y");
             assert_eq!(
                 hangul_syllable_at(text.as_bytes(), 1),

@@ -97,6 +97,10 @@ pub fn tokenize(sentence: &str) -> Vec<Token> {
             }
             space = false;
             i += 3;
+            // The rest of a run of syllables, without the checks above.
+            while hangul_syllable_at(bytes, i) {
+                i += 3;
+            }
             continue;
         }
         let (c, len) = if b.is_ascii() {
