@@ -249,6 +249,21 @@ impl CueHits {
     pub fn get(&self, kind: CueKind) -> Option<f32> {
         self.best[kind.slot()]
     }
+
+    /// Adds the cues of `other`: the hits of two texts together.
+    pub fn merge(&mut self, other: &CueHits) {
+        for (kind, conf) in self.best.iter_mut().zip(other.best) {
+            *kind = match (*kind, conf) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+
+    /// Whether no cue was found.
+    pub fn is_empty(&self) -> bool {
+        self.best.iter().all(Option::is_none)
+    }
 }
 
 /// The relation cues' automaton, and each pattern's kind and confidence.
@@ -256,6 +271,9 @@ impl CueHits {
 struct CueIndex {
     finder: SubstringFinder,
     kinds: Vec<(CueKind, f32)>,
+    /// Of each cue holding a space, what precedes its first space
+    /// (distinct).
+    spaced_heads: Vec<String>,
 }
 
 /// Everything the extractor knows about Korean news and the domain.
@@ -640,6 +658,9 @@ impl Ontology {
                         .map_err(|e: String| ontology_error(path, line, e))?,
                 )
             };
+            if cols[1].is_empty() {
+                return Err(ontology_error(path, line, "empty cue"));
+            }
             let confidence: f32 = cols[2]
                 .parse()
                 .map_err(|_| ontology_error(path, line, format!("bad confidence `{}`", cols[2])))?;
@@ -655,9 +676,18 @@ impl Ontology {
             .collect();
         let finder = SubstringFinder::new(&patterns.iter().map(|(c, _, _)| c).collect::<Vec<_>>())
             .map_err(|e| ontology_error(path, 0, format!("cannot index the cues: {e}")))?;
+        let mut spaced_heads: Vec<String> = Vec::new();
+        for (cue, _, _) in &patterns {
+            if let Some((head, _)) = cue.split_once(' ') {
+                if !spaced_heads.iter().any(|h| h == head) {
+                    spaced_heads.push(head.to_string());
+                }
+            }
+        }
         self.cue_index = Some(CueIndex {
             finder,
             kinds: patterns.iter().map(|&(_, k, conf)| (k, conf)).collect(),
+            spaced_heads,
         });
         Ok(())
     }
@@ -665,13 +695,27 @@ impl Ontology {
     /// The cues `text` contains: the highest confidence of each kind.
     pub fn cue_hits(&self, text: &str) -> CueHits {
         let mut hits = CueHits::default();
-        if let Some(CueIndex { finder, kinds }) = &self.cue_index {
+        if let Some(CueIndex { finder, kinds, .. }) = &self.cue_index {
             finder.for_each_match(text, |pattern| {
                 let (kind, conf) = kinds[pattern];
                 hits.add(kind, conf);
             });
         }
         hits
+    }
+
+    /// Whether a cue of several words (one holding a space) may begin in
+    /// `word` when a space follows it: the word ends with what precedes
+    /// the cue's first space. In a text of words joined by single spaces,
+    /// a cue no word may begin lies inside one word, so the text's
+    /// [`Ontology::cue_hits`] are its words' hits [merged](CueHits::merge).
+    pub fn may_begin_cue_of_words(&self, word: &str) -> bool {
+        self.cue_index.as_ref().is_some_and(|index| {
+            index
+                .spaced_heads
+                .iter()
+                .any(|h| word.ends_with(h.as_str()))
+        })
     }
 
     /// Distinct for every loaded ontology (shared by its clones).
@@ -1294,5 +1338,23 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("titles.tsv:2"), "{msg}");
         assert!(msg.contains("boss"), "{msg}");
+    }
+
+    /// An empty cue would be in every sentence: a mistake, not a cue.
+    #[test]
+    fn empty_cue_names_file_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("lexicon")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("lexicon/cues.tsv"),
+            "relation\tcue\tconfidence\nchairs\t위원장을 맡\t0.9\nchairs\t \t0.9\n",
+        )
+        .expect("write");
+        let err = Ontology::load(Some(dir.path())).expect_err("empty cue");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("cues.tsv:3") && msg.contains("empty cue"),
+            "{msg}"
+        );
     }
 }

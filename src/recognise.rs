@@ -15,7 +15,8 @@ use words::{with_cache, WordCache, WordFlags};
 
 mod words;
 use crate::ontology::{
-    push_sector_key, push_sector_key_char, sector_key, Ontology, OrgClass, TitleEntry, TitleImplies,
+    push_sector_key, push_sector_key_char, sector_key, CueHits, Ontology, OrgClass, TitleEntry,
+    TitleImplies,
 };
 
 /// A word or a punctuation mark of a sentence.
@@ -292,6 +293,25 @@ impl<'a> SentenceWords<'a> {
         self.cache.is_field_word(self.ids[i])
     }
 
+    /// The relation cues of the sentence's words.
+    fn cues(&self) -> SentenceCues {
+        let mut cues = SentenceCues::default();
+        let either = WordFlags::CUE | WordFlags::BEGINS_CUE_OF_WORDS;
+        // (Most words have neither flag.)
+        for (i, &flags) in self.flags.iter().enumerate() {
+            if flags & either == 0 {
+                continue;
+            }
+            if flags & WordFlags::CUE != 0 {
+                if let Some(hits) = self.cache.cue_hits(self.ids[i], self.ontology) {
+                    cues.in_words.push((i, *hits));
+                }
+            }
+            cues.across_words |= flags & WordFlags::BEGINS_CUE_OF_WORDS != 0;
+        }
+        cues
+    }
+
     /// The first particle split of token `i` whose stem ends in a title:
     /// (stem, particle, what precedes the title, the title).
     fn title(&self, i: usize) -> Option<(&'a str, &'a str, &'a str, &'a TitleEntry)> {
@@ -417,6 +437,20 @@ pub struct SentenceMentions {
     pub mentions: Vec<Mention>,
     /// Titles attached to persons.
     pub titles: Vec<TitleMention>,
+    /// The relation cues its words hold.
+    pub cues: SentenceCues,
+}
+
+/// The relation cues ([`Ontology::cue_hits`]) the words of a sentence
+/// hold, looked up with the words' other lexicon facts.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SentenceCues {
+    /// Each token whose text holds a cue, and its cues, in token order.
+    pub in_words: Vec<(usize, CueHits)>,
+    /// Whether a cue of several words may begin in one of the tokens
+    /// ([`Ontology::may_begin_cue_of_words`]). When none may, the cues of
+    /// the tokens joined by spaces are those of `in_words`.
+    pub across_words: bool,
 }
 
 /// The recogniser's output for a document.
@@ -1644,10 +1678,12 @@ fn recognise_sentence(
     sectors_in(r, &tokens, words, covered, &mut mentions, sectors);
 
     mentions.sort_by_key(|m| (m.first, m.last));
+    let cues = words.cues();
     SentenceMentions {
         tokens,
         mentions,
         titles,
+        cues,
     }
 }
 

@@ -151,7 +151,7 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         // Cues are looked for outside names ("발전협의회" holds no 발전).
         cue_text(s, &mut cue_buffer, &mut inside_buffer);
         let text = cue_buffer.as_str();
-        doc.cues = ontology.cue_hits(text);
+        doc.cues = cues_of(s, ontology, text, &inside_buffer);
         let main_actor = main_actors.get(sentence.article).copied().flatten();
         if let Some(body) = s.mentions.iter().find(|m| {
             m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
@@ -203,6 +203,23 @@ fn cue_text(s: &SentenceMentions, out: &mut String, inside: &mut Vec<bool>) {
         }
         out.push_str(&t.text);
     }
+}
+
+/// The cues of the sentence's [`cue_text`] `text` (`inside`: its tokens
+/// inside organisation names): [`Ontology::cue_hits`] of the text, or,
+/// when no cue of several words may begin in a word, those of the words
+/// the text keeps, as recognition found them.
+fn cues_of(s: &SentenceMentions, ontology: &Ontology, text: &str, inside: &[bool]) -> CueHits {
+    if s.cues.across_words {
+        return ontology.cue_hits(text);
+    }
+    let mut hits = CueHits::default();
+    for (i, word_hits) in &s.cues.in_words {
+        if inside.get(*i) == Some(&false) {
+            hits.merge(word_hits);
+        }
+    }
+    hits
 }
 
 /// Per article: the organisation the article is about — the first one
@@ -975,4 +992,84 @@ fn person_organization(doc: &Doc<'_>, person: usize) -> Option<usize> {
                 )
         })
         .map(|f| f.object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recognise::recognise;
+
+    /// The cues found from the words' own cues are those found in the cue
+    /// text, on every short sentence of cue words, the parts of cues of
+    /// several words, organisation names and punctuation.
+    #[test]
+    fn cues_from_the_words_are_the_cues_of_the_cue_text() {
+        let o = Ontology::load(None).expect("ontology");
+        let pieces = [
+            "업무협약을",
+            "협약을",
+            " ",
+            "체결",
+            "했다",
+            "광주시와",
+            "한국전력공사",
+            "MOU",
+            ",",
+            "위원장을",
+            "맡",
+            "추진",
+            "손을",
+            "맞잡",
+        ];
+        let texts = crate::test_support::every_sequence(&pieces, 4);
+        let sentences: Vec<Sentence> = texts
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .enumerate()
+            .map(|(index, t)| Sentence {
+                index,
+                article: 0,
+                text: t.clone(),
+                start: 0,
+                end: 0,
+            })
+            .collect();
+        let rec = recognise(&sentences, &o);
+        let (mut text, mut inside) = (String::new(), Vec::new());
+        let (mut from_words, mut with_org) = (0, 0);
+        for (s, sentence) in rec.sentences.iter().zip(&sentences) {
+            cue_text(s, &mut text, &mut inside);
+            let expected = o.cue_hits(&text);
+            assert_eq!(
+                cues_of(s, &o, &text, &inside),
+                expected,
+                "{:?}",
+                sentence.text
+            );
+            if !s.cues.across_words && !expected.is_empty() {
+                from_words += 1;
+                with_org += usize::from(inside.contains(&true));
+            }
+            // A cue of several words in the text: one of them is flagged.
+            if text.contains("협약을 체결") || text.contains("위원장을 맡") {
+                assert!(s.cues.across_words, "{:?}", sentence.text);
+            }
+        }
+        // Both ways were taken, and names were left out.
+        assert!(
+            from_words > 1000 && with_org > 100,
+            "{from_words} {with_org}"
+        );
+    }
+
+    #[test]
+    fn cues_of_several_words_begin_where_their_first_word_ends() {
+        let o = Ontology::load(None).expect("ontology");
+        for word in ["협약을", "업무협약을", "위원장을", "체결"] {
+            assert!(o.may_begin_cue_of_words(word), "{word}");
+        }
+        for word in ["협약을 ", "예정", "협약은", "MOU"] {
+            assert!(!o.may_begin_cue_of_words(word), "{word}");
+        }
+    }
 }

@@ -16,7 +16,7 @@ use compact_str::CompactString;
 use rustc_hash::FxHashMap;
 
 use super::{org_name_of, person_name_of, refers_back, sector_word, OrgName, SectorWord};
-use crate::ontology::{sector_key, Ontology, TitleEntry};
+use crate::ontology::{sector_key, CueHits, Ontology, TitleEntry};
 
 /// Distinct words a thread's cache holds before it starts again empty:
 /// some 20 MB (100 000 facts of about 110 bytes, the map's 131 072
@@ -53,6 +53,8 @@ pub(super) struct WordFacts {
     sector: OnceCell<SectorWord>,
     /// Whether a particle split is `분야` or `분과`.
     field_word: OnceCell<bool>,
+    /// The relation cues the word holds, if any ([`Ontology::cue_hits`]).
+    cues: OnceCell<Option<Box<CueHits>>>,
     /// The [`WordFlags`] of the facts above.
     flags: OnceCell<u8>,
 }
@@ -71,6 +73,11 @@ impl WordFlags {
     pub(super) const TITLE: u8 = 1 << 2;
     /// A sector form of several words may begin with the word.
     pub(super) const BEGINS_SECTOR_FORM: u8 = 1 << 3;
+    /// The word holds a relation cue ([`WordCache::cue_hits`]).
+    pub(super) const CUE: u8 = 1 << 4;
+    /// A cue of several words may begin in the word
+    /// ([`Ontology::may_begin_cue_of_words`]).
+    pub(super) const BEGINS_CUE_OF_WORDS: u8 = 1 << 5;
 }
 
 /// Bytes of the words kept in [`WordCache::short_index`].
@@ -185,6 +192,7 @@ impl WordCache {
             may_begin_sector_form: OnceCell::new(),
             sector: OnceCell::new(),
             field_word: OnceCell::new(),
+            cues: OnceCell::new(),
             flags: OnceCell::new(),
         });
         match short {
@@ -321,7 +329,26 @@ impl WordCache {
         if self.may_begin_sector_form(id, o) {
             flags |= WordFlags::BEGINS_SECTOR_FORM;
         }
+        if self.cue_hits(id, o).is_some() {
+            flags |= WordFlags::CUE;
+        }
+        if o.may_begin_cue_of_words(&self.facts(id).word) {
+            flags |= WordFlags::BEGINS_CUE_OF_WORDS;
+        }
         flags
+    }
+
+    /// The relation cues word `id` holds, if any.
+    pub(super) fn cue_hits(&self, id: u32, o: &Ontology) -> Option<&CueHits> {
+        self.check(o);
+        let facts = self.facts(id);
+        facts
+            .cues
+            .get_or_init(|| {
+                let hits = o.cue_hits(&facts.word);
+                (!hits.is_empty()).then(|| Box::new(hits))
+            })
+            .as_deref()
     }
 
     /// Whether word `id` is a person's name.
