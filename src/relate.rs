@@ -7,6 +7,8 @@
 //! Every fact records the sentence that states it, the rule that fired and
 //! a confidence.
 
+use std::cell::{Cell, OnceCell};
+
 use rustc_hash::FxHashSet;
 
 use crate::model::{EntityType, Relation, Sentence};
@@ -149,9 +151,15 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
     for (si, s) in rec.sentences.iter().enumerate() {
         let sentence = &sentences[si];
         // Cues are looked for outside names ("발전협의회" holds no 발전).
-        cue_text(s, &mut cue_buffer, &mut inside_buffer);
-        let text = cue_buffer.as_str();
-        doc.cues = cues_of(s, ontology, text, &inside_buffer);
+        inside_organisation_names(s, &mut inside_buffer);
+        let text = CueText {
+            sentence: &sentence.text,
+            mentions: s,
+            inside: &inside_buffer,
+            spare: Cell::new(std::mem::take(&mut cue_buffer)),
+            text: OnceCell::new(),
+        };
+        doc.cues = cues_of(s, ontology, &text);
         let main_actor = main_actors.get(sentence.article).copied().flatten();
         if let Some(body) = s.mentions.iter().find(|m| {
             m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
@@ -160,27 +168,27 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         }
         titles(&mut doc, si, s, main_actor);
         part_of(&mut doc, si, s);
-        let parties = mou(&mut doc, si, s, text, &last_parties);
+        let parties = mou(&mut doc, si, s, &text, &last_parties);
         if parties.len() >= 2 {
             last_parties = parties.clone();
         }
-        chairs(&mut doc, si, s, text, last_body);
-        member_of(&mut doc, si, s, text, last_body);
+        chairs(&mut doc, si, s, &text, last_body);
+        member_of(&mut doc, si, s, &text, last_body);
         let context = Context {
             main_actor,
             parties: &parties,
             last_parties: &last_parties,
             last_body,
         };
-        targets(&mut doc, si, s, text, &context);
+        targets(&mut doc, si, s, &text, &context);
+        cue_buffer = text.into_buffer();
     }
     doc.facts
 }
 
-/// Writes the sentence's words outside organisation names, joined by
-/// spaces, into `out`; `inside` is scratch space. Both are cleared first.
-fn cue_text(s: &SentenceMentions, out: &mut String, inside: &mut Vec<bool>) {
-    out.clear();
+/// Marks, in `inside` (cleared first), the sentence's tokens that are
+/// inside organisation names.
+fn inside_organisation_names(s: &SentenceMentions, inside: &mut Vec<bool>) {
     inside.clear();
     inside.resize(s.tokens.len(), false);
     for m in s
@@ -192,6 +200,12 @@ fn cue_text(s: &SentenceMentions, out: &mut String, inside: &mut Vec<bool>) {
             *x = true;
         }
     }
+}
+
+/// Writes the sentence's tokens not `inside` organisation names, joined
+/// by spaces, into `out` (cleared first).
+fn write_cue_text(s: &SentenceMentions, inside: &[bool], out: &mut String) {
+    out.clear();
     for (t, _) in s
         .tokens
         .iter()
@@ -205,17 +219,74 @@ fn cue_text(s: &SentenceMentions, out: &mut String, inside: &mut Vec<bool>) {
     }
 }
 
-/// The cues of the sentence's [`cue_text`] `text` (`inside`: its tokens
-/// inside organisation names): [`Ontology::cue_hits`] of the text, or,
-/// when no cue of several words may begin in a word, those of the words
-/// the text keeps, as recognition found them.
-fn cues_of(s: &SentenceMentions, ontology: &Ontology, text: &str, inside: &[bool]) -> CueHits {
+/// What the rules read of a sentence: its words outside organisation
+/// names, joined by spaces ([`write_cue_text`]), written when a rule
+/// first asks for them.
+struct CueText<'a> {
+    /// The sentence's text, which holds every word of the cue text.
+    sentence: &'a str,
+    mentions: &'a SentenceMentions,
+    /// Per token, whether it is inside an organisation name.
+    inside: &'a [bool],
+    /// The buffer the text is written into.
+    spare: Cell<String>,
+    text: OnceCell<String>,
+}
+
+impl CueText<'_> {
+    /// The text, written now if it was not yet.
+    fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            let mut out = self.spare.take();
+            write_cue_text(self.mentions, self.inside, &mut out);
+            out
+        })
+    }
+
+    /// The buffer, for the next sentence's text.
+    fn into_buffer(self) -> String {
+        self.text
+            .into_inner()
+            .unwrap_or_else(|| self.spare.into_inner())
+    }
+}
+
+/// Whether `no_space` holds no space (the words [`cue_text_contains`]
+/// looks for).
+const fn no_space(no_space: &str) -> bool {
+    let bytes = no_space.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Whether a [`CueText`] holds `$word`, a literal without spaces (checked
+/// when compiled). A word without spaces lies inside one token, so it is
+/// looked for in the sentence first, and the cue text is written only
+/// when the sentence holds it.
+macro_rules! cue_text_contains {
+    ($cue:expr, $word:literal) => {{
+        const { assert!(no_space($word), "a word without spaces") };
+        let cue: &CueText<'_> = $cue;
+        contains_literal!(cue.sentence, $word) && contains_literal!(cue.text(), $word)
+    }};
+}
+
+/// The cues of the sentence's [`CueText`]: [`Ontology::cue_hits`] of the
+/// text, or, when no cue of several words may begin in a word, those of
+/// the words the text keeps, as recognition found them.
+fn cues_of(s: &SentenceMentions, ontology: &Ontology, text: &CueText<'_>) -> CueHits {
     if s.cues.across_words {
-        return ontology.cue_hits(text);
+        return ontology.cue_hits(text.text());
     }
     let mut hits = CueHits::default();
     for (i, word_hits) in &s.cues.in_words {
-        if inside.get(*i) == Some(&false) {
+        if text.inside.get(*i) == Some(&false) {
             hits.merge(word_hits);
         }
     }
@@ -449,13 +520,13 @@ fn mou(
     doc: &mut Doc<'_>,
     si: usize,
     s: &SentenceMentions,
-    text: &str,
+    text: &CueText<'_>,
     last_parties: &[usize],
 ) -> Vec<usize> {
     let Some(conf) = doc.cues.get(CueKind::Relation(Relation::SignedMouWith)) else {
         return Vec::new();
     };
-    if doc.cues.get(CueKind::MouNegative).is_some() || contains_literal!(text, "않") {
+    if doc.cues.get(CueKind::MouNegative).is_some() || cue_text_contains!(text, "않") {
         return Vec::new();
     }
     let mut parties: Vec<usize> = Vec::new();
@@ -487,7 +558,7 @@ fn mou(
             }
         }
     }
-    if parties.len() < 2 && names_the_parties_together(text) {
+    if parties.len() < 2 && names_the_parties_together(text.text()) {
         return last_parties.to_vec();
     }
     // "이번 협약에는 C와 D도 참여해": new parties join the last agreement.
@@ -496,7 +567,7 @@ fn mou(
         .iter()
         .take(3)
         .any(|t| t.text == "협약에는" || t.text == "협약에")
-        && (contains_literal!(text, "참여") || contains_literal!(text, "서명"));
+        && (cue_text_contains!(text, "참여") || cue_text_contains!(text, "서명"));
     if joins_last {
         for &p in last_parties {
             if !parties.contains(&p) {
@@ -528,7 +599,7 @@ fn chairs(
     doc: &mut Doc<'_>,
     si: usize,
     s: &SentenceMentions,
-    text: &str,
+    text: &CueText<'_>,
     last_body: Option<usize>,
 ) {
     let persons: Vec<&Mention> = s
@@ -640,7 +711,7 @@ fn chairs(
             let presider = persons.iter().rfind(|p| p.first < pos && pos - p.last <= 2);
             let body = bodies.iter().find(|b| b.first > pos);
             if let (Some(p), Some(b)) = (presider, body) {
-                if contains_literal!(text, "회의") {
+                if cue_text_contains!(text, "회의") {
                     doc.add(
                         p.entity,
                         Relation::Chairs,
@@ -661,15 +732,15 @@ fn member_of(
     doc: &mut Doc<'_>,
     si: usize,
     s: &SentenceMentions,
-    text: &str,
+    text: &CueText<'_>,
     last_body: Option<usize>,
 ) {
     let cue_conf = doc.cues.get(CueKind::Relation(Relation::MemberOf));
-    let founded_together = contains_literal!(text, "함께") && contains_literal!(text, "구성");
+    let founded_together = cue_text_contains!(text, "함께") && cue_text_contains!(text, "구성");
     if cue_conf.is_none() && !founded_together {
         return;
     }
-    if contains_literal!(text, "참석") && !contains_literal!(text, "참여") {
+    if cue_text_contains!(text, "참석") && !cue_text_contains!(text, "참여") {
         return;
     }
     let body = s
@@ -678,7 +749,7 @@ fn member_of(
         .find(|m| m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body))
         .map(|m| m.entity)
         .or(last_body.filter(|_| {
-            contains_literal!(text, "위원으로") || contains_literal!(text, "참여기관")
+            cue_text_contains!(text, "위원으로") || cue_text_contains!(text, "참여기관")
         }));
     let Some(body) = body else { return };
     let conf = cue_conf.unwrap_or(0.8);
@@ -720,7 +791,13 @@ struct Context<'a> {
     last_body: Option<usize>,
 }
 
-fn targets(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, context: &Context<'_>) {
+fn targets(
+    doc: &mut Doc<'_>,
+    si: usize,
+    s: &SentenceMentions,
+    text: &CueText<'_>,
+    context: &Context<'_>,
+) {
     let Context {
         main_actor,
         parties,
@@ -849,12 +926,12 @@ fn targets(doc: &mut Doc<'_>, si: usize, s: &SentenceMentions, text: &str, conte
 fn actors(
     doc: &Doc<'_>,
     s: &SentenceMentions,
-    text: &str,
+    text: &CueText<'_>,
     main_actor: Option<usize>,
     last_parties: &[usize],
     last_body: Option<usize>,
 ) -> Vec<usize> {
-    if !last_parties.is_empty() && names_the_parties_together(text) {
+    if !last_parties.is_empty() && names_the_parties_together(text.text()) {
         return last_parties.to_vec();
     }
     // An official whose title carries the topic particle speaks for the
@@ -950,7 +1027,7 @@ fn actors(
         return Vec::new();
     }
     // Sectors of sub-committees (로봇·의료·모빌리티 3개 분과) are the body's.
-    if contains_literal!(text, "분과") {
+    if cue_text_contains!(text, "분과") {
         return last_body.into_iter().collect();
     }
     // A pronoun subject (그는, 이들은) refers to a person, not the article's subject.
@@ -962,7 +1039,7 @@ fn actors(
     }
     // A headline without a topic: the organisations it names act
     // (AI사업단·광산업진흥회 … 협약).
-    if !crate::clean::is_sentence_line(text) {
+    if !crate::clean::is_sentence_line(text.text()) {
         let named: Vec<usize> = s
             .mentions
             .iter()
@@ -1020,6 +1097,7 @@ mod tests {
             "추진",
             "손을",
             "맞잡",
+            "상생협약위원회는",
         ];
         let texts = crate::test_support::every_sequence(&pieces, 4);
         let sentences: Vec<Sentence> = texts
@@ -1035,17 +1113,20 @@ mod tests {
             })
             .collect();
         let rec = recognise(&sentences, &o);
-        let (mut text, mut inside) = (String::new(), Vec::new());
-        let (mut from_words, mut with_org) = (0, 0);
+        let mut inside = Vec::new();
+        let (mut from_words, mut with_org, mut in_a_name) = (0, 0, 0);
         for (s, sentence) in rec.sentences.iter().zip(&sentences) {
-            cue_text(s, &mut text, &mut inside);
+            inside_organisation_names(s, &mut inside);
+            let cue = || CueText {
+                sentence: &sentence.text,
+                mentions: s,
+                inside: &inside,
+                spare: Cell::default(),
+                text: OnceCell::new(),
+            };
+            let text = cue().text().to_string();
             let expected = o.cue_hits(&text);
-            assert_eq!(
-                cues_of(s, &o, &text, &inside),
-                expected,
-                "{:?}",
-                sentence.text
-            );
+            assert_eq!(cues_of(s, &o, &cue()), expected, "{:?}", sentence.text);
             if !s.cues.across_words && !expected.is_empty() {
                 from_words += 1;
                 with_org += usize::from(inside.contains(&true));
@@ -1054,11 +1135,15 @@ mod tests {
             if text.contains("협약을 체결") || text.contains("위원장을 맡") {
                 assert!(s.cues.across_words, "{:?}", sentence.text);
             }
+            // Words are looked for in the sentence first, then in the text.
+            assert_eq!(cue_text_contains!(&cue(), "협약"), text.contains("협약"));
+            in_a_name += usize::from(sentence.text.contains("협약") && !text.contains("협약"));
+            assert_eq!(cue_text_contains!(&cue(), "맡"), text.contains("맡"));
         }
         // Both ways were taken, and names were left out.
         assert!(
-            from_words > 1000 && with_org > 100,
-            "{from_words} {with_org}"
+            from_words > 1000 && with_org > 100 && in_a_name > 100,
+            "{from_words} {with_org} {in_a_name}"
         );
     }
 
