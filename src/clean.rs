@@ -220,6 +220,21 @@ fn push_squashed(out: &mut String, c: char) {
 
 /// Trims white space off both ends of `line` without reallocating.
 fn trim_in_place(line: &mut String) {
+    // Most lines start with ASCII that is no white space or with a
+    // character of U+A000–U+DFFF (Hangul among them; lead bytes 0xEA–0xED),
+    // none of which is white space, and end with such ASCII or a Hangul
+    // syllable: nothing to trim, seen without decoding.
+    let bytes = line.as_bytes();
+    let kept_start = bytes
+        .first()
+        .is_some_and(|&b| b.is_ascii_graphic() || (0xEA..=0xED).contains(&b));
+    let kept_end = match bytes.last() {
+        Some(b) if b.is_ascii_graphic() => true,
+        _ => bytes.len() >= 3 && hangul_syllable_at(bytes, bytes.len() - 3),
+    };
+    if kept_start && kept_end {
+        return;
+    }
     let end = line.trim_end().len();
     line.truncate(end);
     let start = line.len() - line.trim_start().len();
@@ -917,6 +932,19 @@ mod tests {
                 t.bytes().any(|b| b.is_ascii_digit()),
                 "{t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn lines_are_trimmed_as_str_trim_trims() {
+        let pieces = [
+            "가", "힣", "a", ".", " ", "\u{2003}", "\u{2028}", "\u{3000}", "\t", "é", "😀",
+            "\u{a000}", "\u{d7a4}", "\u{abff}", "\u{85}",
+        ];
+        for t in crate::test_support::every_sequence(&pieces, 4) {
+            let mut line = t.clone();
+            trim_in_place(&mut line);
+            assert_eq!(line, t.trim(), "{t:?}");
         }
     }
 
