@@ -139,6 +139,21 @@ const TERMINATORS: &[&str] = &[
     "댓글",
 ];
 
+/// Whether a squashed line starts or ends with one of [`TERMINATORS`].
+fn is_terminator(squashed: &str) -> bool {
+    let line = squashed.as_bytes();
+    // Every terminator is at least three bytes long. Their first and last
+    // three bytes are compared first, inline, before the whole.
+    let (Some(head), Some(tail)) = (line.first_chunk::<3>(), line.last_chunk::<3>()) else {
+        return false;
+    };
+    TERMINATORS.iter().any(|t| {
+        let t = t.as_bytes();
+        t.first_chunk::<3>() == Some(head) && line.starts_with(t)
+            || t.last_chunk::<3>() == Some(tail) && line.ends_with(t)
+    })
+}
+
 /// Lines that are never article text.
 const CLUTTER_MARKERS: &[&str] = &[
     "기상청제공",
@@ -679,12 +694,7 @@ pub fn clean(text: &str) -> CleanDocument {
                 continue;
             }
         }
-        if body_started
-            && !sentence
-            && TERMINATORS
-                .iter()
-                .any(|t| squashed.starts_with(t) || squashed.ends_with(t))
-        {
+        if body_started && !sentence && is_terminator(&squashed) {
             break;
         }
         if marked_contains!(marks, line, "℃")
@@ -932,6 +942,19 @@ mod tests {
                 t.bytes().any(|b| b.is_ascii_digit()),
                 "{t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn terminators_are_found_at_either_end() {
+        assert!(TERMINATORS.iter().all(|t| t.len() >= 3));
+        let mut pieces: Vec<&str> = TERMINATORS.to_vec();
+        pieces.extend(["", "가", "a", "더", "글", "댓"]);
+        for t in crate::test_support::every_sequence(&pieces, 2) {
+            let plain = TERMINATORS
+                .iter()
+                .any(|x| t.starts_with(x) || t.ends_with(x));
+            assert_eq!(is_terminator(&t), plain, "{t:?}");
         }
     }
 
