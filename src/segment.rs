@@ -25,9 +25,13 @@ const SHORT_SENTENCE_STARTS: &[&str] = &[
     "첫", "또한", "이에", "이날",
 ];
 
-fn continues_previous(previous: &str, next: &str) -> bool {
-    if is_sentence_line(previous) || previous.ends_with(['.', '!', '?', ':', '"', '”', '’', '\''])
-    {
+/// Whether paragraph `next` goes on with `previous`, broken in the middle
+/// of a sentence; each comes with whether it [`is_sentence_line`].
+fn continues_previous(
+    (previous, previous_is_sentence): (&str, bool),
+    (next, next_is_sentence): (&str, bool),
+) -> bool {
+    if previous_is_sentence || previous.ends_with(['.', '!', '?', ':', '"', '”', '’', '\'']) {
         return false;
     }
     let first = next.split(' ').next().unwrap_or("");
@@ -39,7 +43,7 @@ fn continues_previous(previous: &str, next: &str) -> bool {
         && syllables <= 2
         && syllables == first.chars().count()
         && !SHORT_SENTENCE_STARTS.contains(&first)
-        && is_sentence_line(next)
+        && next_is_sentence
 }
 
 /// Joins paragraphs broken in the middle of a sentence (the others are
@@ -47,12 +51,24 @@ fn continues_previous(previous: &str, next: &str) -> bool {
 fn join_broken(paragraphs: &[String]) -> Vec<Cow<'_, str>> {
     let mut out: Vec<Cow<'_, str>> = Vec::with_capacity(paragraphs.len());
     let mut body_started = false;
+    // Whether the last paragraph of `out`, as it stands, is a sentence.
+    let mut last_is_sentence = false;
     for p in paragraphs {
+        let p_is_sentence = is_sentence_line(p);
         match out.last_mut() {
-            Some(last) if body_started && continues_previous(last, p) => last.to_mut().push_str(p),
-            _ => out.push(Cow::Borrowed(p)),
+            Some(last)
+                if body_started
+                    && continues_previous((last, last_is_sentence), (p, p_is_sentence)) =>
+            {
+                last.to_mut().push_str(p);
+                last_is_sentence = is_sentence_line(last);
+            }
+            _ => {
+                out.push(Cow::Borrowed(p));
+                last_is_sentence = p_is_sentence;
+            }
         }
-        body_started |= is_sentence_line(p);
+        body_started |= p_is_sentence;
     }
     out
 }
@@ -325,6 +341,58 @@ mod tests {
         }
         assert_eq!(seg.sentences.len(), 4);
         assert_eq!(seg.sentences[3].article, 1);
+    }
+
+    /// [`join_broken`] as first written: each paragraph looked at as a
+    /// sentence or not each time it is needed.
+    fn join_broken_plain(paragraphs: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut body_started = false;
+        for p in paragraphs {
+            match out.last_mut() {
+                Some(last)
+                    if body_started
+                        && continues_previous(
+                            (last, is_sentence_line(last)),
+                            (p, is_sentence_line(p)),
+                        ) =>
+                {
+                    last.push_str(p)
+                }
+                _ => out.push(p.clone()),
+            }
+            body_started |= is_sentence_line(p);
+        }
+        out
+    }
+
+    #[test]
+    fn paragraphs_are_joined_as_the_plain_code_joins_them() {
+        let pieces = [
+            "머리 문장이 여기 있다.",
+            "이번 협약은 발전 방향",
+            "을 제시하고 마련됐다.",
+            "을 제시하고",
+            "고 밝혔다",
+            "을 제시하고 마련했다",
+            "이 참여한다 고 한다.",
+            "제목",
+            "",
+        ];
+        let mut joins = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for d in pieces {
+                        let paragraphs = [a, b, c, d].map(String::from);
+                        let joined = join_broken(&paragraphs);
+                        assert_eq!(joined, join_broken_plain(&paragraphs), "{paragraphs:?}");
+                        joins += usize::from(joined.len() < 4);
+                    }
+                }
+            }
+        }
+        assert!(joins > 100, "{joins}");
     }
 
     #[test]
