@@ -312,6 +312,9 @@ pub fn is_escaped_path(path: &str) -> bool {
             i += 3;
         } else if b < 0x80 {
             return false;
+        } else if hangul_syllable_at(bytes, i) {
+            // Most of the names: plain `ucschar`s, read without decoding.
+            i += 3;
         } else {
             // A non-ASCII character: `path` is a str, so it is whole.
             let c = path[i..].chars().next().unwrap_or('\0');
@@ -453,6 +456,14 @@ mod tests {
             assert!(is_escaped_path(&escaped), "{name:?} → {escaped}");
             let iri = format!("{RESOURCE_NS}Organization/{escaped}");
             assert!(oxigraph::model::NamedNode::new(&iri).is_ok(), "{iri}");
+        }
+        // Every character of the Hangul blocks and around them, alone.
+        for c in '\u{9000}'..='\u{ffff}' {
+            assert_eq!(
+                is_escaped_path(&format!("a{c}/b")),
+                is_plain_ucschar(c),
+                "{c:?}"
+            );
         }
         for bad in [
             "a b",
