@@ -18,43 +18,28 @@ use oxigraph::model::{
     GraphNameRef, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, QuadRef, TermRef,
 };
 
-/// Appends the pieces (byte slices) to a `Vec<u8>` one after the other,
-/// making room once; each piece is its own copy, so that the constant ones
-/// are copied by plain moves.
-macro_rules! append_all {
-    ($out:expr, $($piece:expr),+ $(,)?) => {{
-        let out: &mut Vec<u8> = $out;
-        let total = 0 $(+ <[u8]>::len($piece))+;
-        out.reserve(total);
-        let room = &mut out.spare_capacity_mut()[..total];
-        let mut at = 0;
-        $(
-            at = put(room, at, $piece);
-        )+
-        // Each piece is evaluated twice (its length, its bytes): whatever
-        // they are, every byte of the room is written before it counts.
-        assert_eq!(at, total, "the pieces fill the room they made");
-        let len = out.len() + total;
-        // SAFETY: `reserve` made room for `total` more bytes, and the
-        // copies above wrote all of them (the assertion).
-        unsafe { out.set_len(len) };
-    }};
-}
-
-/// Copies `piece` into `room` at `at` (panicking if it does not fit) and
-/// returns where it ends.
+/// Appends `pieces` (byte slices) to `out` one after the other, making
+/// room once; the constant ones are copied by plain moves.
 #[inline(always)]
-fn put(room: &mut [std::mem::MaybeUninit<u8>], at: usize, piece: &[u8]) -> usize {
-    let end = at + piece.len();
-    let slot = &mut room[at..end];
-    // SAFETY: `slot` is `piece.len()` bytes, valid for writes; `piece` is
-    // a shared borrow, so it cannot overlap the `Vec`'s room, which the
-    // caller borrows mutably. (`write_copy_of_slice` would say this
-    // without `unsafe`, from Rust 1.93; the crate supports 1.85.)
+fn append_all<const N: usize>(out: &mut Vec<u8>, pieces: &[&[u8]; N]) {
+    // (Saturating, so that it cannot wrap: a total past `isize::MAX` makes
+    // `reserve` panic.)
+    let total = pieces.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
+    out.reserve(total);
+    // SAFETY: `reserve` made room for `total` more bytes after `len` (it
+    // panics on a saturated total), and the pieces, `total` bytes in all,
+    // are copied there one after the
+    // other; they are shared borrows, so none overlaps the `Vec`'s room,
+    // which `out` borrows mutably. Every byte up to the new length is
+    // written before it counts.
     unsafe {
-        std::ptr::copy_nonoverlapping(piece.as_ptr(), slot.as_mut_ptr().cast::<u8>(), piece.len());
+        let mut at = out.as_mut_ptr().add(out.len());
+        for piece in pieces {
+            std::ptr::copy_nonoverlapping(piece.as_ptr(), at, piece.len());
+            at = at.add(piece.len());
+        }
+        out.set_len(out.len() + total);
     }
-    end
 }
 
 /// Appends one quad as an N-Quads line (`s p o g .` and a newline; no
@@ -70,17 +55,19 @@ pub fn write_quad(out: &mut Vec<u8>, quad: QuadRef<'_>) {
     };
     let (s, p, g) = (iri_bytes(s), iri_bytes(quad.predicate), iri_bytes(g));
     match quad.object {
-        TermRef::NamedNode(o) => append_all!(
+        TermRef::NamedNode(o) => append_all(
             out,
-            b"<",
-            s,
-            b"> <",
-            p,
-            b"> <",
-            iri_bytes(o),
-            b"> <",
-            g,
-            b"> .\n",
+            &[
+                b"<",
+                s,
+                b"> <",
+                p,
+                b"> <",
+                iri_bytes(o),
+                b"> <",
+                g,
+                b"> .\n",
+            ],
         ),
         TermRef::Literal(l) if !may_need_escapes(l.value()) => {
             let value = l.value().as_bytes();
@@ -88,36 +75,41 @@ pub fn write_quad(out: &mut Vec<u8>, quad: QuadRef<'_>) {
             // value are constants, copied by moves: one arm with the tail
             // in variables cost 1 % more of a whole extract.
             match l.language() {
-                Some(language) => append_all!(
+                Some(language) => append_all(
                     out,
-                    b"<",
-                    s,
-                    b"> <",
-                    p,
-                    b"> \"",
-                    value,
-                    b"\"@",
-                    language.as_bytes(),
-                    b" <",
-                    g,
-                    b"> .\n",
+                    &[
+                        b"<",
+                        s,
+                        b"> <",
+                        p,
+                        b"> \"",
+                        value,
+                        b"\"@",
+                        language.as_bytes(),
+                        b" <",
+                        g,
+                        b"> .\n",
+                    ],
                 ),
-                None if l.datatype() == xsd::STRING => {
-                    append_all!(out, b"<", s, b"> <", p, b"> \"", value, b"\" <", g, b"> .\n",)
-                }
-                None => append_all!(
+                None if l.datatype() == xsd::STRING => append_all(
                     out,
-                    b"<",
-                    s,
-                    b"> <",
-                    p,
-                    b"> \"",
-                    value,
-                    b"\"^^<",
-                    iri_bytes(l.datatype()),
-                    b"> <",
-                    g,
-                    b"> .\n",
+                    &[b"<", s, b"> <", p, b"> \"", value, b"\" <", g, b"> .\n"],
+                ),
+                None => append_all(
+                    out,
+                    &[
+                        b"<",
+                        s,
+                        b"> <",
+                        p,
+                        b"> \"",
+                        value,
+                        b"\"^^<",
+                        iri_bytes(l.datatype()),
+                        b"> <",
+                        g,
+                        b"> .\n",
+                    ],
                 ),
             }
         }
