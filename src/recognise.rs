@@ -342,13 +342,13 @@ pub struct Mention {
     /// Its type.
     pub kind: EntityType,
     /// The surface name, particle stripped.
-    pub name: String,
+    pub name: CompactString,
     /// First token.
     pub first: usize,
     /// One past the last token.
     pub last: usize,
     /// The particle on the last token (`은`, `와`, `의` …).
-    pub particle: String,
+    pub particle: CompactString,
     /// For sectors: only a modifier (`AI기반`), not a target.
     pub modifier: bool,
     /// For sectors: marked as a field (`X 분야`, `X 분과`, `X산업`).
@@ -1105,10 +1105,10 @@ fn recognise_sentence(
                 mentions.push(Mention {
                     entity: person,
                     kind: EntityType::Person,
-                    name: prev.to_string(),
+                    name: CompactString::from(prev),
                     first: i - 1,
                     last: i,
-                    particle: String::new(),
+                    particle: CompactString::default(),
                     modifier: false,
                     field: false,
                     subcommittee: false,
@@ -1391,7 +1391,7 @@ fn recognise_sentence(
         }
         if m.particle.is_empty() {
             if let Some(t) = tokens.get(m.last).filter(|t| t.is_word && !t.space_before) {
-                m.particle = t.text.to_string();
+                m.particle = t.text.clone();
             }
         }
         mentions.push(m);
@@ -1591,10 +1591,10 @@ fn recognise_sentence(
             mentions.push(Mention {
                 entity: person,
                 kind: EntityType::Person,
-                name: name.clone(),
+                name: CompactString::from(name.as_str()),
                 first,
                 last,
-                particle: String::new(),
+                particle: CompactString::default(),
                 modifier: false,
                 field: false,
                 subcommittee: false,
@@ -1755,10 +1755,10 @@ fn org_mention(entity: usize, name: &str, first: usize, last: usize, particle: &
     Mention {
         entity,
         kind: EntityType::Organization,
-        name: name.to_string(),
+        name: CompactString::from(name),
         first,
         last,
-        particle: particle.to_string(),
+        particle: CompactString::from(particle),
         modifier: false,
         field: false,
         subcommittee: false,
@@ -1886,12 +1886,12 @@ fn quoted_org(r: &mut Recogniser<'_>, tokens: &[Token], from: usize, to: usize) 
     let particle = tokens
         .get(to + 1)
         .filter(|t| t.is_word && !t.space_before)
-        .map(|t| t.text.to_string())
+        .map(|t| t.text.clone())
         .unwrap_or_default();
     Some(Mention {
         entity: idx,
         kind: EntityType::Organization,
-        name,
+        name: name.into(),
         first: from - 1,
         last: to + 1,
         particle,
@@ -1976,10 +1976,10 @@ fn sectors_in(
         mentions.push(Mention {
             entity: idx,
             kind: EntityType::Sector,
-            name: surface.to_string(),
+            name: CompactString::from(surface),
             first,
             last,
-            particle: particle.to_string(),
+            particle: CompactString::from(particle),
             modifier,
             field,
             subcommittee,

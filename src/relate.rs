@@ -9,6 +9,7 @@
 
 use std::cell::{Cell, OnceCell};
 
+use compact_str::CompactString;
 use rustc_hash::FxHashSet;
 
 use crate::model::{EntityType, Relation, Sentence};
@@ -109,7 +110,7 @@ impl Doc<'_> {
 
 /// The particle a mention carries, looking past a parenthesis that
 /// follows it (`위원회(위원장 …)는`).
-fn particle(s: &SentenceMentions, m: &Mention) -> String {
+fn particle(s: &SentenceMentions, m: &Mention) -> CompactString {
     if !m.particle.is_empty() {
         return m.particle.clone();
     }
@@ -124,9 +125,9 @@ fn particle(s: &SentenceMentions, m: &Mention) -> String {
         }
     }
     match tokens.get(i) {
-        Some(t) if t.is_word && !t.space_before => t.text.to_string(),
-        Some(t) if t.text == "," => ",".to_string(),
-        _ => String::new(),
+        Some(t) if t.is_word && !t.space_before => t.text.clone(),
+        Some(t) if t.text == "," => CompactString::const_new(","),
+        _ => CompactString::default(),
     }
 }
 
