@@ -444,6 +444,10 @@ fn normalise_line(line: &str) -> (String, LineMarks) {
             0xEA..=0xED => {
                 last_space = false;
                 i += 3;
+                // The rest of a run of them.
+                while matches!(bytes.get(i), Some(0xEA..=0xED)) {
+                    i += 3;
+                }
                 continue;
             }
             _ => {}
