@@ -1307,16 +1307,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn user_directory_overrides_one_file() {
+    /// Loads the ontology of a user directory holding one lexicon file.
+    fn load_with_lexicon(file: &str, text: &str) -> Result<Ontology> {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("lexicon")).expect("mkdir");
-        std::fs::write(
-            dir.path().join("lexicon/organizations.tsv"),
+        std::fs::write(dir.path().join("lexicon").join(file), text).expect("write");
+        Ontology::load(Some(dir.path()))
+    }
+
+    #[test]
+    fn user_directory_overrides_one_file() {
+        let o = load_with_lexicon(
+            "organizations.tsv",
             "canonical\tkind\taliases\n가상시험공단\tagency\t가시공\n",
         )
-        .expect("write");
-        let o = Ontology::load(Some(dir.path())).expect("load");
+        .expect("load");
         assert_eq!(
             o.organization("가시공").map(|e| e.canonical.as_str()),
             Some("가상시험공단")
@@ -1327,14 +1332,8 @@ mod tests {
 
     #[test]
     fn malformed_lexicon_names_file_and_line() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir(dir.path().join("lexicon")).expect("mkdir");
-        std::fs::write(
-            dir.path().join("lexicon/titles.tsv"),
-            "title\trole\timplies\n시장\tboss\t-\n",
-        )
-        .expect("write");
-        let err = Ontology::load(Some(dir.path())).expect_err("bad role");
+        let err = load_with_lexicon("titles.tsv", "title\trole\timplies\n시장\tboss\t-\n")
+            .expect_err("bad role");
         let msg = err.to_string();
         assert!(msg.contains("titles.tsv:2"), "{msg}");
         assert!(msg.contains("boss"), "{msg}");
@@ -1343,14 +1342,11 @@ mod tests {
     /// An empty cue would be in every sentence: a mistake, not a cue.
     #[test]
     fn empty_cue_names_file_and_line() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir(dir.path().join("lexicon")).expect("mkdir");
-        std::fs::write(
-            dir.path().join("lexicon/cues.tsv"),
+        let err = load_with_lexicon(
+            "cues.tsv",
             "relation\tcue\tconfidence\nchairs\t위원장을 맡\t0.9\nchairs\t \t0.9\n",
         )
-        .expect("write");
-        let err = Ontology::load(Some(dir.path())).expect_err("empty cue");
+        .expect_err("empty cue");
         let msg = err.to_string();
         assert!(
             msg.contains("cues.tsv:3") && msg.contains("empty cue"),
