@@ -153,14 +153,14 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         let sentence = &sentences[si];
         // Cues are looked for outside names ("발전협의회" holds no 발전).
         inside_organisation_names(s, &mut inside_buffer);
-        let text = CueText {
+        let cue = CueText {
             sentence: &sentence.text,
             mentions: s,
             inside: &inside_buffer,
             spare: Cell::new(std::mem::take(&mut cue_buffer)),
             text: OnceCell::new(),
         };
-        doc.cues = cues_of(s, ontology, &text);
+        doc.cues = cues_of(s, ontology, &cue);
         let main_actor = main_actors.get(sentence.article).copied().flatten();
         if let Some(body) = s.mentions.iter().find(|m| {
             m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body)
@@ -169,20 +169,20 @@ pub fn relate(sentences: &[Sentence], rec: &Recognised, ontology: &Ontology) -> 
         }
         titles(&mut doc, si, s, main_actor);
         part_of(&mut doc, si, s);
-        let parties = mou(&mut doc, si, s, &text, &last_parties);
+        let parties = mou(&mut doc, si, s, &cue, &last_parties);
         if parties.len() >= 2 {
             last_parties = parties.clone();
         }
-        chairs(&mut doc, si, s, &text, last_body);
-        member_of(&mut doc, si, s, &text, last_body);
+        chairs(&mut doc, si, s, &cue, last_body);
+        member_of(&mut doc, si, s, &cue, last_body);
         let context = Context {
             main_actor,
             parties: &parties,
             last_parties: &last_parties,
             last_body,
         };
-        targets(&mut doc, si, s, &text, &context);
-        cue_buffer = text.into_buffer();
+        targets(&mut doc, si, s, &cue, &context);
+        cue_buffer = cue.into_buffer();
     }
     doc.facts
 }
@@ -252,10 +252,10 @@ impl CueText<'_> {
     }
 }
 
-/// Whether `no_space` holds no space (the words [`cue_text_contains`]
-/// looks for).
-const fn no_space(no_space: &str) -> bool {
-    let bytes = no_space.as_bytes();
+/// Whether `word` holds no space (the words [`cue_text_contains`] looks
+/// for).
+const fn no_space(word: &str) -> bool {
+    let bytes = word.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b' ' {
@@ -281,13 +281,13 @@ macro_rules! cue_text_contains {
 /// The cues of the sentence's [`CueText`]: [`Ontology::cue_hits`] of the
 /// text, or, when no cue of several words may begin in a word, those of
 /// the words the text keeps, as recognition found them.
-fn cues_of(s: &SentenceMentions, ontology: &Ontology, text: &CueText<'_>) -> CueHits {
+fn cues_of(s: &SentenceMentions, ontology: &Ontology, cue: &CueText<'_>) -> CueHits {
     if s.cues.across_words {
-        return ontology.cue_hits(text.text());
+        return ontology.cue_hits(cue.text());
     }
     let mut hits = CueHits::default();
     for (i, word_hits) in &s.cues.in_words {
-        if text.inside.get(*i) == Some(&false) {
+        if cue.inside.get(*i) == Some(&false) {
             hits.merge(word_hits);
         }
     }
@@ -521,13 +521,13 @@ fn mou(
     doc: &mut Doc<'_>,
     si: usize,
     s: &SentenceMentions,
-    text: &CueText<'_>,
+    cue: &CueText<'_>,
     last_parties: &[usize],
 ) -> Vec<usize> {
     let Some(conf) = doc.cues.get(CueKind::Relation(Relation::SignedMouWith)) else {
         return Vec::new();
     };
-    if doc.cues.get(CueKind::MouNegative).is_some() || cue_text_contains!(text, "않") {
+    if doc.cues.get(CueKind::MouNegative).is_some() || cue_text_contains!(cue, "않") {
         return Vec::new();
     }
     let mut parties: Vec<usize> = Vec::new();
@@ -559,7 +559,7 @@ fn mou(
             }
         }
     }
-    if parties.len() < 2 && names_the_parties_together(text.text()) {
+    if parties.len() < 2 && names_the_parties_together(cue.text()) {
         return last_parties.to_vec();
     }
     // "이번 협약에는 C와 D도 참여해": new parties join the last agreement.
@@ -568,7 +568,7 @@ fn mou(
         .iter()
         .take(3)
         .any(|t| t.text == "협약에는" || t.text == "협약에")
-        && (cue_text_contains!(text, "참여") || cue_text_contains!(text, "서명"));
+        && (cue_text_contains!(cue, "참여") || cue_text_contains!(cue, "서명"));
     if joins_last {
         for &p in last_parties {
             if !parties.contains(&p) {
@@ -600,7 +600,7 @@ fn chairs(
     doc: &mut Doc<'_>,
     si: usize,
     s: &SentenceMentions,
-    text: &CueText<'_>,
+    cue: &CueText<'_>,
     last_body: Option<usize>,
 ) {
     let persons: Vec<&Mention> = s
@@ -712,7 +712,7 @@ fn chairs(
             let presider = persons.iter().rfind(|p| p.first < pos && pos - p.last <= 2);
             let body = bodies.iter().find(|b| b.first > pos);
             if let (Some(p), Some(b)) = (presider, body) {
-                if cue_text_contains!(text, "회의") {
+                if cue_text_contains!(cue, "회의") {
                     doc.add(
                         p.entity,
                         Relation::Chairs,
@@ -733,15 +733,15 @@ fn member_of(
     doc: &mut Doc<'_>,
     si: usize,
     s: &SentenceMentions,
-    text: &CueText<'_>,
+    cue: &CueText<'_>,
     last_body: Option<usize>,
 ) {
     let cue_conf = doc.cues.get(CueKind::Relation(Relation::MemberOf));
-    let founded_together = cue_text_contains!(text, "함께") && cue_text_contains!(text, "구성");
+    let founded_together = cue_text_contains!(cue, "함께") && cue_text_contains!(cue, "구성");
     if cue_conf.is_none() && !founded_together {
         return;
     }
-    if cue_text_contains!(text, "참석") && !cue_text_contains!(text, "참여") {
+    if cue_text_contains!(cue, "참석") && !cue_text_contains!(cue, "참여") {
         return;
     }
     let body = s
@@ -750,7 +750,7 @@ fn member_of(
         .find(|m| m.kind == EntityType::Organization && doc.class(m.entity) == Some(OrgClass::Body))
         .map(|m| m.entity)
         .or(last_body.filter(|_| {
-            cue_text_contains!(text, "위원으로") || cue_text_contains!(text, "참여기관")
+            cue_text_contains!(cue, "위원으로") || cue_text_contains!(cue, "참여기관")
         }));
     let Some(body) = body else { return };
     let conf = cue_conf.unwrap_or(0.8);
@@ -796,7 +796,7 @@ fn targets(
     doc: &mut Doc<'_>,
     si: usize,
     s: &SentenceMentions,
-    text: &CueText<'_>,
+    cue: &CueText<'_>,
     context: &Context<'_>,
 ) {
     let Context {
@@ -886,7 +886,7 @@ fn targets(
             );
         }
     }
-    let mut actors = actors(doc, s, text, main_actor, last_parties, last_body);
+    let mut actors = actors(doc, s, cue, main_actor, last_parties, last_body);
     // "A는 B와 함께 …": B acts too.
     for m in s
         .mentions
@@ -927,12 +927,12 @@ fn targets(
 fn actors(
     doc: &Doc<'_>,
     s: &SentenceMentions,
-    text: &CueText<'_>,
+    cue: &CueText<'_>,
     main_actor: Option<usize>,
     last_parties: &[usize],
     last_body: Option<usize>,
 ) -> Vec<usize> {
-    if !last_parties.is_empty() && names_the_parties_together(text.text()) {
+    if !last_parties.is_empty() && names_the_parties_together(cue.text()) {
         return last_parties.to_vec();
     }
     // An official whose title carries the topic particle speaks for the
@@ -1028,7 +1028,7 @@ fn actors(
         return Vec::new();
     }
     // Sectors of sub-committees (로봇·의료·모빌리티 3개 분과) are the body's.
-    if cue_text_contains!(text, "분과") {
+    if cue_text_contains!(cue, "분과") {
         return last_body.into_iter().collect();
     }
     // A pronoun subject (그는, 이들은) refers to a person, not the article's subject.
@@ -1040,7 +1040,7 @@ fn actors(
     }
     // A headline without a topic: the organisations it names act
     // (AI사업단·광산업진흥회 … 협약).
-    if !crate::clean::is_sentence_line(text.text()) {
+    if !crate::clean::is_sentence_line(cue.text()) {
         let named: Vec<usize> = s
             .mentions
             .iter()
