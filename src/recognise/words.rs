@@ -19,7 +19,7 @@ use super::{org_name_of, person_name_of, refers_back, sector_word, OrgName, Sect
 use crate::ontology::{sector_key, CueHits, Ontology, TitleEntry};
 
 /// Distinct words a thread's cache holds before it starts again empty:
-/// some 20 MB (100 000 facts of about 110 bytes, the map's 131 072
+/// some 20 MB (100 000 facts of about 120 bytes, the map's 131 072
 /// slots). The bound is checked between documents, so one document's own
 /// words may take it past that, in proportion to the document.
 pub(super) const MAX_WORDS: usize = 100_000;
