@@ -417,15 +417,29 @@ pub fn fullest_name<'a>(
     names
         .iter()
         .filter(|n| !generic_names.contains(n) && !n.contains('('))
-        .max_by_key(|n| {
-            (
-                n.chars().filter(|c| is_hangul_syllable(*c)).count() + n.chars().count(),
-                std::cmp::Reverse(0),
-            )
-        })
+        .max_by_key(|n| name_weight(n))
         .or_else(|| names.first())
         .map(String::as_str)
         .unwrap_or("")
+}
+
+/// How full a name is, for [`fullest_name`]: its characters, its Hangul
+/// syllables counted twice. Counted over the bytes: a character is a byte
+/// that does not continue another.
+fn name_weight(name: &str) -> usize {
+    let bytes = name.as_bytes();
+    let mut weight = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if hangul_syllable_at(bytes, i) {
+            weight += 2;
+            i += 3;
+        } else {
+            weight += usize::from(bytes[i] & 0xC0 != 0x80);
+            i += 1;
+        }
+    }
+    weight
 }
 
 /// What recognition found in one sentence.
@@ -2574,6 +2588,18 @@ mod tests {
         ];
         for t in &crate::test_support::every_sequence(&pieces, 4) {
             assert_eq!(tokenize(t), tokenize_by_char(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn name_weight_counts_characters_and_hangul_twice() {
+        let pieces = [
+            "가", "힣", "a", " ", "é", "😀", "\u{a000}", "\u{d7a4}", "\u{abff}", "(주)",
+        ];
+        for name in crate::test_support::every_sequence(&pieces, 4) {
+            let by_char =
+                name.chars().filter(|c| is_hangul_syllable(*c)).count() + name.chars().count();
+            assert_eq!(name_weight(&name), by_char, "{name:?}");
         }
     }
 
