@@ -233,6 +233,12 @@ fn push_squashed(out: &mut String, c: char) {
     }
 }
 
+/// Whether `text` has fewer than `n` characters, counted only when its
+/// length in bytes (one to four a character) does not tell.
+fn fewer_chars_than(text: &str, n: usize) -> bool {
+    text.len() < n || text.len() < 4 * n && text.chars().count() < n
+}
+
 /// Trims white space off both ends of `line` without reallocating.
 fn trim_in_place(line: &mut String) {
     // Most lines start with ASCII that is no white space or with a
@@ -309,7 +315,7 @@ pub fn is_sentence_line(line: &str) -> bool {
     t.ends_with("다.")
         || t.ends_with('다')
         || t.ends_with("요.")
-        || (t.ends_with('.') && t.chars().count() > 40)
+        || (t.ends_with('.') && !fewer_chars_than(t, 41))
 }
 
 /// Which of a few characters a raw line holds, noted while the line is
@@ -683,7 +689,7 @@ pub fn clean(text: &str) -> CleanDocument {
             squash(&line)
         };
         // Dates in header lines ("등록 2019-05-08", "기사입력 : 2023년02월17일").
-        if !sentence && line.chars().count() < 60 {
+        if !sentence && fewer_chars_than(&line, 60) {
             if let Some(date) = marks
                 .may_hold(LineMarks::DIGIT)
                 .then(|| find_date(&line))
@@ -703,7 +709,7 @@ pub fn clean(text: &str) -> CleanDocument {
         }
         if marked_contains!(marks, line, "℃")
             || marked_contains!(marks, line, "°C")
-            || !sentence && line.chars().count() < 80 && p.clutter.is_match(&squashed)
+            || !sentence && fewer_chars_than(&line, 80) && p.clutter.is_match(&squashed)
         {
             continue;
         }
@@ -774,7 +780,7 @@ pub fn clean(text: &str) -> CleanDocument {
             block.body.push(line);
         } else if block.body.is_empty() {
             block.head.push(line);
-        } else if line.chars().count() < 8 && !line.contains(' ') {
+        } else if fewer_chars_than(&line, 8) && !line.contains(' ') {
             // A stray menu word inside the body ("0", "인쇄").
         } else {
             // A line of the body that does not end a sentence: a paragraph
@@ -959,6 +965,15 @@ mod tests {
                 .iter()
                 .any(|x| t.starts_with(x) || t.ends_with(x));
             assert_eq!(is_terminator(&t), plain, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn characters_are_counted_only_when_the_length_does_not_tell() {
+        for t in crate::test_support::every_sequence(&["가", "a", "é", "😀"], 5) {
+            for n in 0..8 {
+                assert_eq!(fewer_chars_than(&t, n), t.chars().count() < n, "{t:?} {n}");
+            }
         }
     }
 
