@@ -309,13 +309,12 @@ fn has_three_words(text: &str) -> bool {
 /// Whether a line reads as running text (a sentence), not a headline or a menu.
 pub fn is_sentence_line(line: &str) -> bool {
     let t = line.trim_end_matches(['"', '”', '’', '\'', ')', ' ']);
-    if !has_three_words(t) {
-        return false;
-    }
-    t.ends_with("다.")
+    // The ending first: it is cheaper to look at than the words.
+    let ends_a_sentence = t.ends_with("다.")
         || t.ends_with('다')
         || t.ends_with("요.")
-        || (t.ends_with('.') && !fewer_chars_than(t, 41))
+        || (t.ends_with('.') && !fewer_chars_than(t, 41));
+    ends_a_sentence && has_three_words(t)
 }
 
 /// Which of a few characters a raw line holds, noted while the line is
