@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use rustc_hash::FxHashSet;
 
-use crate::model::{hangul_syllable_at, is_hangul_syllable};
+use crate::model::hangul_syllable_at;
 use crate::needle::contains_literal;
 
 /// One article of a page.
@@ -237,6 +237,22 @@ fn push_squashed(out: &mut String, c: char) {
 /// length in bytes (one to four a character) does not tell.
 fn fewer_chars_than(text: &str, n: usize) -> bool {
     text.len() < n || text.len() < 4 * n && text.chars().count() < n
+}
+
+/// Whether `line` holds a letter or a digit ([`char::is_alphanumeric`]).
+/// ASCII and Hangul syllables are looked at by their bytes first:
+/// `is_alphanumeric` is a table search for every other character, and
+/// most lines that begin with a symbol (`▲`, `“`) go on with a syllable.
+fn has_letter_or_digit(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_alphanumeric() || hangul_syllable_at(bytes, i) {
+            return true;
+        }
+        i += 1;
+    }
+    line.chars().any(|c| !c.is_ascii() && c.is_alphanumeric())
 }
 
 /// Trims white space off both ends of `line` without reallocating.
@@ -668,12 +684,8 @@ pub fn clean(text: &str) -> CleanDocument {
         }
         // A line without a letter or digit is no text. (What `squash`
         // drops or lowers keeps a character's being a letter or digit, so
-        // the line itself is looked at.) Hangul first: `is_alphanumeric` is
-        // a table search for it.
-        if line
-            .chars()
-            .all(|c| !(is_hangul_syllable(c) || c.is_alphanumeric()))
-        {
+        // the line itself is looked at.)
+        if !has_letter_or_digit(&line) {
             continue;
         }
         // Whether the line as it stands reads as running text.
@@ -964,6 +976,21 @@ mod tests {
                 .iter()
                 .any(|x| t.starts_with(x) || t.ends_with(x));
             assert_eq!(is_terminator(&t), plain, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn letters_and_digits_are_found_as_is_alphanumeric_finds_them() {
+        let pieces = [
+            "▲", "“", " ", ".", "가", "a", "7", "①", "Ⅻ", "é", "😀", "\u{3131}", "\u{abff}",
+            "\u{d7a4}", "\u{a000}", "·",
+        ];
+        for t in crate::test_support::every_sequence(&pieces, 3) {
+            assert_eq!(
+                has_letter_or_digit(&t),
+                t.chars().any(char::is_alphanumeric),
+                "{t:?}"
+            );
         }
     }
 
