@@ -82,7 +82,7 @@ pub struct InputWalk {
     given: Vec<PathBuf>,
     /// The directories being walked, innermost last: the given directory
     /// that ids are relative to, and the entries still to visit, last first.
-    open: Vec<(PathBuf, Vec<PathBuf>)>,
+    open: Vec<(PathBuf, Vec<Entry>)>,
     /// Errors of the last listing, to hand out before its entries.
     errors: std::collections::VecDeque<Error>,
 }
@@ -108,21 +108,29 @@ impl InputWalk {
         };
         // Sorted by name, which orders paths of one directory as `Path`
         // does, without splitting them into components at each comparison.
-        let mut named: Vec<(std::ffi::OsString, PathBuf)> = Vec::new();
+        let mut named: Vec<(std::ffi::OsString, Entry)> = Vec::new();
         for entry in entries {
             match entry {
                 Ok(entry) => {
                     let name = entry.file_name();
                     if !name.as_encoded_bytes().starts_with(b".") {
-                        named.push((name, entry.path()));
+                        // The listing tells most entries' types without a
+                        // call per file; a link is followed later.
+                        let is_dir = entry
+                            .file_type()
+                            .ok()
+                            .filter(|t| !t.is_symlink())
+                            .map(|t| t.is_dir());
+                        let path = entry.path();
+                        named.push((name, Entry { path, is_dir }));
                     }
                 }
                 Err(e) => self.errors.push_back(Error::io(dir, e)),
             }
         }
         named.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-        let paths = named.into_iter().map(|(_, path)| path).collect();
-        self.open.push((root, paths));
+        let entries = named.into_iter().map(|(_, entry)| entry).collect();
+        self.open.push((root, entries));
     }
 
     /// One step in the innermost open directory: `None` when no directory
@@ -131,12 +139,16 @@ impl InputWalk {
     /// the file or error found.
     fn next_in_directory(&mut self) -> Option<Option<Result<InputFile>>> {
         let (root, entries) = self.open.last_mut()?;
-        let Some(path) = entries.pop() else {
+        let Some(Entry { path, is_dir }) = entries.pop() else {
             self.open.pop();
             return Some(None);
         };
-        Some(match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_dir() => {
+        let is_dir = match is_dir {
+            Some(is_dir) => Ok(is_dir),
+            None => std::fs::metadata(&path).map(|meta| meta.is_dir()),
+        };
+        Some(match is_dir {
+            Ok(true) => {
                 let root = root.clone();
                 self.enter(root, &path);
                 None
@@ -157,6 +169,15 @@ impl InputWalk {
             Err(e) => Some(Err(Error::io(&path, e))),
         })
     }
+}
+
+/// An entry of a directory being walked.
+#[derive(Debug)]
+struct Entry {
+    path: PathBuf,
+    /// Whether it is a directory, when the listing told (not for links,
+    /// which are followed).
+    is_dir: Option<bool>,
 }
 
 /// Once done, the walk stays done: nothing is left to pop.
@@ -639,5 +660,31 @@ mod tests {
         let (files, errors) = collect_inputs(&given);
         assert_eq!(files.len(), 8);
         assert_eq!(errors.len(), 1);
+    }
+
+    /// Links in a walked directory are followed: the listing's own file
+    /// types are used only for what is no link.
+    #[test]
+    fn links_in_a_directory_are_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("corpus");
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        std::fs::create_dir_all(elsewhere.join("more")).expect("mkdir");
+        std::fs::write(elsewhere.join("more/1.txt"), "x").expect("write");
+        std::fs::write(elsewhere.join("2.txt"), "x").expect("write");
+        std::os::unix::fs::symlink(elsewhere.join("more"), root.join("a")).expect("link");
+        std::os::unix::fs::symlink(elsewhere.join("2.txt"), root.join("b.txt")).expect("link");
+        std::os::unix::fs::symlink(elsewhere.join("gone.txt"), root.join("c.txt")).expect("link");
+        let walked: Vec<std::result::Result<String, String>> = InputWalk::new(&[root])
+            .map(|found| found.map(|f| f.id).map_err(|e| e.to_string()))
+            .collect();
+        assert_eq!(walked.len(), 3, "{walked:?}");
+        assert_eq!(walked[0].as_deref(), Ok("a/1.txt"));
+        assert_eq!(walked[1].as_deref(), Ok("b.txt"));
+        assert!(
+            walked[2].as_ref().is_err_and(|e| e.contains("c.txt")),
+            "{walked:?}"
+        );
     }
 }
