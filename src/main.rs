@@ -27,7 +27,61 @@ use newsgraph::store::{self, GraphStore, OpenFiles, PREFIXES};
 /// and our Rust share one allocator: with two, the store's error paths
 /// crashed, freeing in one what the other allocated.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Mimalloc = Mimalloc;
+
+/// mimalloc, asked the way the standard library asks `malloc`: plainly
+/// when the alignment is one `malloc` gives anyway, else for the alignment.
+/// (The `mimalloc` crate always asks for the alignment, which costs a
+/// fifth more instructions per allocation.)
+struct Mimalloc;
+
+/// The alignment every block of mimalloc (and `malloc`) of at least this
+/// many bytes has; smaller blocks are aligned to a power of two at least
+/// their size's largest power-of-two divisor.
+const MALLOC_ALIGNMENT: usize = 16;
+
+/// Whether a plain `mi_malloc(size)` is aligned enough for `align`.
+fn plain_is_aligned(align: usize, size: usize) -> bool {
+    align <= MALLOC_ALIGNMENT && align <= size
+}
+
+// SAFETY: every block comes from mimalloc and goes back to it. A plain
+// allocation is used only when its alignment suffices (`plain_is_aligned`,
+// the standard library's own rule for `malloc`), else the aligned calls;
+// `mi_free` frees either kind.
+unsafe impl std::alloc::GlobalAlloc for Mimalloc {
+    #[inline]
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if plain_is_aligned(layout.align(), layout.size()) {
+            libmimalloc_sys::mi_malloc(layout.size()).cast()
+        } else {
+            libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast()
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if plain_is_aligned(layout.align(), layout.size()) {
+            libmimalloc_sys::mi_zalloc(layout.size()).cast()
+        } else {
+            libmimalloc_sys::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
+        libmimalloc_sys::mi_free(ptr.cast());
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        if plain_is_aligned(layout.align(), new_size) {
+            libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast()
+        } else {
+            libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+        }
+    }
+}
 
 const EXIT_HELP: &str = "\
 Exit status: 0 on success; 1 when some inputs were skipped (the rest was \
@@ -972,4 +1026,68 @@ fn load(cli: &Cli, files: &[PathBuf]) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::alloc::{GlobalAlloc, Layout};
+
+    use super::ALLOCATOR;
+
+    /// Fills a block with a pattern of its offsets.
+    ///
+    /// # Safety
+    /// `p` is valid for writes of `size` bytes.
+    unsafe fn fill(p: *mut u8, size: usize) {
+        for i in 0..size {
+            *p.add(i) = i as u8;
+        }
+    }
+
+    /// Whether a block holds that pattern and is aligned.
+    ///
+    /// # Safety
+    /// `p` is valid for reads of `size` bytes.
+    unsafe fn holds_pattern(p: *mut u8, size: usize, align: usize) -> bool {
+        !p.is_null() && p as usize % align == 0 && (0..size).all(|i| *p.add(i) == i as u8)
+    }
+
+    /// Every size up to a few blocks, every alignment up to a page: each
+    /// block is aligned and keeps its bytes when it grows and shrinks.
+    #[test]
+    fn allocations_are_aligned_and_kept() {
+        let mut plain = 0;
+        for align in (0..13).map(|shift| 1usize << shift) {
+            for size in 1..=300 {
+                let layout = Layout::from_size_align(size, align).expect("layout");
+                let grown = Layout::from_size_align(size * 3 + 17, align).expect("layout");
+                let shrunk = Layout::from_size_align(size / 2 + 1, align).expect("layout");
+                plain += usize::from(super::plain_is_aligned(align, size));
+                for zeroed in [false, true] {
+                    // SAFETY: each block is used within its current size
+                    // and freed once, with the layout it has then.
+                    unsafe {
+                        let p = if zeroed {
+                            ALLOCATOR.alloc_zeroed(layout)
+                        } else {
+                            ALLOCATOR.alloc(layout)
+                        };
+                        assert!(!p.is_null() && p as usize % align == 0, "{layout:?}");
+                        if zeroed {
+                            assert!((0..size).all(|i| *p.add(i) == 0), "{layout:?}");
+                        }
+                        fill(p, size);
+                        let p = ALLOCATOR.realloc(p, layout, grown.size());
+                        assert!(holds_pattern(p, size, align), "{layout:?} grown");
+                        fill(p, grown.size());
+                        let p = ALLOCATOR.realloc(p, grown, shrunk.size());
+                        assert!(holds_pattern(p, shrunk.size(), align), "{layout:?} shrunk");
+                        ALLOCATOR.dealloc(p, shrunk);
+                    }
+                }
+            }
+        }
+        // Both ways were taken.
+        assert!(plain > 100 && plain < 13 * 300, "{plain}");
+    }
 }
