@@ -31,13 +31,14 @@ static ALLOCATOR: Mimalloc = Mimalloc;
 
 /// mimalloc, asked the way the standard library asks `malloc`: plainly
 /// when the alignment is one `malloc` gives anyway, else for the alignment.
-/// (The `mimalloc` crate always asks for the alignment, which costs a
-/// fifth more instructions per allocation.)
+/// (The `mimalloc` crate always asks for the alignment: about 20 more
+/// instructions per allocation, 2 % of an extract.)
 struct Mimalloc;
 
-/// The alignment every block of mimalloc (and `malloc`) of at least this
-/// many bytes has; smaller blocks are aligned to a power of two at least
-/// their size's largest power-of-two divisor.
+/// The alignment of every block of mimalloc (and `malloc`) of at least
+/// this many bytes. Smaller blocks are aligned to 8 bytes at least:
+/// enough for any alignment up to their size, all that
+/// [`plain_is_aligned`] lets through for them.
 const MALLOC_ALIGNMENT: usize = 16;
 
 /// Whether a plain `mi_malloc(size)` is aligned enough for `align`.
