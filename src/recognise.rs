@@ -1208,46 +1208,30 @@ fn recognise_sentence(
             continue;
         }
         // Bare generic words refer back: 전담팀, 위원회, 사업단 …
-        let anaphor = words
-            .referring_split(i, |s| ANAPHORS.iter().any(|(w, _)| *w == s))
-            .map(|(s, p)| (s.to_string(), p.to_string()));
+        let anaphor = words.referring_split(i, |s| ANAPHORS.iter().any(|(w, _)| *w == s));
         let named_here = anaphor.as_ref().is_some_and(|(stem, _)| {
             o.org_suffixes_equal_to(stem)
                 .any(|x| matches!(x.class, OrgClass::Body | OrgClass::Branch))
         }) && body_name_anchor(r, &tokens, &mentions, i).is_some();
         if let Some((stem, particle)) = anaphor.filter(|_| !named_here) {
-            let target = r.anaphor(&stem);
+            let target = r.anaphor(stem);
             if let Some(target) = target {
-                r.add_generic_name(target, &stem);
-                mentions.push(org_mention(target, &stem, i, i + 1, &particle));
+                r.add_generic_name(target, stem);
+                mentions.push(org_mention(target, stem, i, i + 1, particle));
                 covered[i] = true;
             }
             continue;
         }
         let found = words
             .org_word(i)
-            .map(|(st, p, n)| {
-                (
-                    st.to_string(),
-                    p.to_string(),
-                    n.canonical.clone(),
-                    n.class,
-                    n.strength,
-                )
-            })
+            .map(|(st, p, n)| (st, p, n.canonical.as_deref(), n.class, n.strength))
             .or_else(|| {
                 // The body ending alone, its name given by the words before it.
                 named_here.then(|| {
                     words.of(i).find_map(|(st, p)| {
-                        o.org_suffixes_equal_to(st).next().map(|x| {
-                            (
-                                st.to_string(),
-                                p.to_string(),
-                                None,
-                                x.class,
-                                Strength::Strong,
-                            )
-                        })
+                        o.org_suffixes_equal_to(st)
+                            .next()
+                            .map(|x| (st, p, None, x.class, Strength::Strong))
                     })
                 })?
             });
@@ -1257,7 +1241,7 @@ fn recognise_sentence(
         // A name of several words: `더불어민주당 미래경제성장전략위원회`.
         let mut start = i;
         let mut parent: Option<usize> = None;
-        let mut full = stem.clone();
+        let mut full = stem.to_string();
         let mut prefixed_by_org = false;
         if canonical.is_none() && matches!(class, OrgClass::Body | OrgClass::Branch) {
             if let Some((anchor, anchor_entity)) = body_name_anchor(r, &tokens, &mentions, i) {
@@ -1275,7 +1259,7 @@ fn recognise_sentence(
                     name.push_str(&t.text);
                     name.push(' ');
                 }
-                name.push_str(&stem);
+                name.push_str(stem);
                 full = name;
                 start = anchor;
             }
@@ -1335,7 +1319,7 @@ fn recognise_sentence(
                 start -= 1;
             }
         }
-        let acting = ACTING_PARTICLES.contains(&particle.as_str())
+        let acting = ACTING_PARTICLES.contains(&particle)
             || tokens.get(i + 1).is_some_and(|t| {
                 t.is_word && o.split_title(&t.text).is_some_and(|(p, _)| p.is_empty())
             });
@@ -1343,9 +1327,9 @@ fn recognise_sentence(
             strength == Strength::Strong || acting && canonical.is_none() || prefixed_by_org;
         // A multi-word name whose last part names a known entity is that entity.
         let idx = if start < i {
-            match r.find(EntityType::Organization, &stem) {
+            match r.find(EntityType::Organization, stem) {
                 Some(known)
-                    if !r.entities[known].names.iter().all(|n| n == &stem)
+                    if !r.entities[known].names.iter().all(|n| n == stem)
                         || r.entities[known].canonical.is_some() =>
                 {
                     r.add_name(known, &full);
@@ -1353,8 +1337,8 @@ fn recognise_sentence(
                 }
                 _ => {
                     let idx = r.entity(EntityType::Organization, &full, None, Some(class), strong);
-                    r.add_name(idx, &stem);
-                    r.set_name(EntityType::Organization, &stem, idx);
+                    r.add_name(idx, stem);
+                    r.set_name(EntityType::Organization, stem, idx);
                     if r.entities[idx].parent.is_none() {
                         r.entities[idx].parent = parent;
                     }
@@ -1364,10 +1348,8 @@ fn recognise_sentence(
         } else {
             let named_in_full = canonical.is_none().then(|| {
                 // A name that ends with a space and the stem.
-                let ends_with_word = |n: &String| {
-                    n.strip_suffix(stem.as_str())
-                        .is_some_and(|head| head.ends_with(' '))
-                };
+                let ends_with_word =
+                    |n: &String| n.strip_suffix(stem).is_some_and(|head| head.ends_with(' '));
                 (0..r.entities.len()).rev().find(|&e| {
                     r.entities[e].kind == EntityType::Organization
                         && r.entities[e].names.iter().any(ends_with_word)
@@ -1375,14 +1357,14 @@ fn recognise_sentence(
             });
             match named_in_full.flatten() {
                 Some(e) => {
-                    r.add_name(e, &stem);
+                    r.add_name(e, stem);
                     r.entities[e].strong |= strong;
                     e
                 }
                 None => r.entity(
                     EntityType::Organization,
-                    &stem,
-                    canonical.as_deref(),
+                    stem,
+                    canonical,
                     Some(class),
                     strong,
                 ),
@@ -1391,7 +1373,7 @@ fn recognise_sentence(
         for c in &mut covered[start..=i] {
             *c = true;
         }
-        let mut m = org_mention(idx, &full, start, i + 1, &particle);
+        let mut m = org_mention(idx, &full, start, i + 1, particle);
         m.bare_region = start == i && strength == Strength::Weak && class.is_local_government();
         // "A(B)": B is another name of A; "(이하 B)" likewise.
         if let Some(alias_end) = parenthetical_alias(r, &tokens, i + 1, idx) {
