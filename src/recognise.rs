@@ -1401,14 +1401,13 @@ fn recognise_sentence(
         let Some((_, _, prefix, title)) = words.title(k) else {
             continue;
         };
-        let (prefix, title) = (prefix.to_string(), title.clone());
         // An ordinal is part of the title (제1차관); other digits make it no
         // title (제2전시장).
         let prefix = match prefix
             .strip_prefix('제')
             .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
         {
-            Some(_) => String::new(),
+            Some(_) => "",
             None => prefix,
         };
         if prefix.chars().any(|c| c.is_ascii_digit()) {
@@ -1431,7 +1430,7 @@ fn recognise_sentence(
                 _ => None,
             };
             let candidates = [
-                (Some(prefix.clone()), false),
+                (Some(prefix.to_string()), false),
                 (implied_gov, false),
                 (with_head, true),
             ];
