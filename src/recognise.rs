@@ -564,8 +564,9 @@ struct Recogniser<'o> {
     /// What the lexicons say about every word of the document.
     words: &'o WordCache,
     entities: Vec<LocalEntity>,
-    /// The entity each name stands for, per [`EntityType`] (see [`kind_slot`]).
-    by_name: [FxHashMap<String, usize>; 4],
+    /// The entity each name stands for, per [`EntityType`] (see [`kind_slot`]);
+    /// most names are held inline.
+    by_name: [FxHashMap<CompactString, usize>; 4],
 }
 
 /// The slot of an entity type in [`Recogniser::by_name`].
@@ -585,7 +586,7 @@ impl<'o> Recogniser<'o> {
         match map.get_mut(name) {
             Some(slot) => *slot = idx,
             None => {
-                map.insert(name.to_string(), idx);
+                map.insert(CompactString::from(name), idx);
             }
         }
     }
@@ -594,7 +595,7 @@ impl<'o> Recogniser<'o> {
     fn keep_name(&mut self, kind: EntityType, name: &str, idx: usize) {
         let map = &mut self.by_name[kind_slot(kind)];
         if !map.contains_key(name) {
-            map.insert(name.to_string(), idx);
+            map.insert(CompactString::from(name), idx);
         }
     }
 
