@@ -1073,7 +1073,7 @@ mod tests {
                         } else {
                             ALLOCATOR.alloc(layout)
                         };
-                        assert!(!p.is_null() && p as usize % align == 0, "{layout:?}");
+                        assert!(holds_pattern(p, 0, align), "{layout:?}");
                         if zeroed {
                             assert!((0..size).all(|i| *p.add(i) == 0), "{layout:?}");
                         }
