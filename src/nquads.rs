@@ -28,10 +28,9 @@ fn append_all<const N: usize>(out: &mut Vec<u8>, pieces: &[&[u8]; N]) {
     out.reserve(total);
     // SAFETY: `reserve` made room for `total` more bytes after `len` (it
     // panics on a saturated total), and the pieces, `total` bytes in all,
-    // are copied there one after the
-    // other; they are shared borrows, so none overlaps the `Vec`'s room,
-    // which `out` borrows mutably. Every byte up to the new length is
-    // written before it counts.
+    // are copied there one after the other; they are shared borrows, so
+    // none overlaps the `Vec`'s room, which `out` borrows mutably. Every
+    // byte up to the new length is written before it counts.
     unsafe {
         let mut at = out.as_mut_ptr().add(out.len());
         for piece in pieces {
